@@ -6,7 +6,7 @@
 //! At level 5 the reason code and properties may be left out when the reason is Success
 //! and there are no properties (remaining length 2) [MQTT-3.4.2-1].
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::Reader;
 use super::{check_packet_id, Context, PacketType, Properties, ProtocolVersion, Violation};
@@ -114,7 +114,7 @@ impl Ack {
         }
     }
 
-    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id);
         if version.is_v5() && !self.short() {
             buf.put_u8(self.reason_code);

@@ -4,7 +4,7 @@
 //! | [reason code | [properties]] |
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::Reader;
 use super::{Context, Properties, ProtocolVersion, Violation};
@@ -62,7 +62,7 @@ impl Auth {
         1 + self.properties.encoded_len()
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, buf: &mut impl BufMut) {
         buf.put_u8(self.reason_code);
         self.properties.encode(buf);
     }

@@ -4,7 +4,7 @@
 //! | flags (bit 0 session present) | return code (3.x) / reason code (5) | [v5: properties] |
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::Reader;
 use super::{Context, Properties, ProtocolVersion, Violation};
@@ -87,7 +87,7 @@ impl ConnAck {
         }
     }
 
-    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u8(self.session_present as u8);
         buf.put_u8(self.code);
         if version.is_v5() {

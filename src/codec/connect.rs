@@ -8,7 +8,7 @@
 //! flags: 7 username | 6 password | 5 will retain | 4-3 will QoS | 2 will | 1 clean | 0 reserved
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::{check_binary_len, check_topic_name, put_binary, MqttStr, Reader};
 use super::{Context, Properties, ProtocolVersion, QoS, Violation};
@@ -231,7 +231,7 @@ impl Connect {
         n
     }
 
-    pub(crate) fn encode_body(&self, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, buf: &mut impl BufMut) {
         let v5 = self.level.is_v5();
         put_binary(buf, self.protocol_name.as_str().as_bytes());
         buf.put_u8(self.level as u8 | if self.bridge { 0x80 } else { 0 });

@@ -6,7 +6,7 @@
 //! At level 5 a remaining length of 0 means Normal disconnection; this encoder always
 //! writes the reason code and property length, as mqtt-packet does.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::Reader;
 use super::{Context, Properties, ProtocolVersion, Violation};
@@ -75,7 +75,7 @@ impl Disconnect {
         }
     }
 
-    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         if version.is_v5() {
             buf.put_u8(self.reason_code);
             self.properties.encode(buf);

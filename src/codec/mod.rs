@@ -407,6 +407,17 @@ impl Packet {
         max: usize,
         buf: &mut BytesMut,
     ) -> Result<(), EncodeError> {
+        let total = self.checked_len(version, max)?;
+        buf.reserve(total);
+        let start = buf.len();
+        self.write(version, buf);
+        debug_assert_eq!(buf.len() - start, total, "encoded_len disagrees with write");
+        Ok(())
+    }
+
+    /// Validates the packet for `version` and returns its encoded size, refusing packets
+    /// larger than `max` bytes in all.
+    pub fn checked_len(&self, version: ProtocolVersion, max: usize) -> Result<usize, EncodeError> {
         self.check(version)?;
         let body = self.body_len(version);
         if body > VAR_INT_MAX as usize {
@@ -419,8 +430,13 @@ impl Packet {
         if total > max {
             return Err(EncodeError::PacketTooLarge { size: total, max });
         }
-        buf.reserve(total);
-        let start = buf.len();
+        Ok(total)
+    }
+
+    /// Writes a packet that [`Packet::checked_len`] accepted; `buf` must have room for
+    /// `encoded_len(version)` bytes (a `&mut [u8]` panics otherwise).
+    pub fn write(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+        let body = self.body_len(version);
         buf.put_u8(self.first_byte());
         put_var_int(buf, body as u32);
         match self {
@@ -438,12 +454,6 @@ impl Packet {
             Packet::Disconnect(p) => p.encode_body(version, buf),
             Packet::Auth(p) => p.encode_body(buf),
         }
-        debug_assert_eq!(
-            buf.len() - start,
-            total,
-            "encoded_len disagrees with encode"
-        );
-        Ok(())
     }
 
     /// Drops the reason string, then the user properties, while the packet is larger than

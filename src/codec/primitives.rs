@@ -5,7 +5,7 @@
 //! binary fields are zero-copy slices of the frame. Writing appends to a `BytesMut` whose
 //! capacity the caller reserved from the exact encoded length.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::{Violation, MALFORMED, PROTOCOL_ERROR};
 
@@ -107,7 +107,7 @@ pub fn var_int_len(value: u32) -> usize {
 }
 
 /// Appends `value` as a variable byte integer. The caller guarantees `value <= VAR_INT_MAX`.
-pub fn put_var_int(buf: &mut BytesMut, mut value: u32) {
+pub fn put_var_int(buf: &mut impl BufMut, mut value: u32) {
     debug_assert!(value <= VAR_INT_MAX);
     loop {
         let mut byte = (value & 0x7f) as u8;
@@ -157,7 +157,7 @@ pub fn read_var_int(bytes: &[u8]) -> Result<VarInt, Violation> {
 }
 
 /// Appends a two-byte length and the bytes.
-pub fn put_binary(buf: &mut BytesMut, bytes: &[u8]) {
+pub fn put_binary(buf: &mut impl BufMut, bytes: &[u8]) {
     debug_assert!(bytes.len() <= u16::MAX as usize);
     buf.put_u16(bytes.len() as u16);
     buf.put_slice(bytes);
@@ -367,6 +367,8 @@ pub fn is_shared_filter(filter: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use bytes::BytesMut;
+
     use super::*;
 
     fn var(value: u32) -> Vec<u8> {

@@ -8,7 +8,7 @@
 //! +-------------------------+----------------------------------------------+
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::{
     check_binary_len, check_topic_name, put_binary, put_var_int, var_int_len, MqttStr, Reader,
@@ -218,7 +218,7 @@ impl Property {
         }
     }
 
-    fn encode(&self, buf: &mut BytesMut) {
+    fn encode(&self, buf: &mut impl BufMut) {
         use Property::*;
         buf.put_u8(self.id());
         match self {
@@ -387,7 +387,7 @@ impl Properties {
     }
 
     /// Writes the length prefix and the properties.
-    pub fn encode(&self, buf: &mut BytesMut) {
+    pub fn encode(&self, buf: &mut impl BufMut) {
         put_var_int(buf, self.body_len() as u32);
         for p in &self.0 {
             p.encode(buf);
@@ -471,6 +471,8 @@ impl Properties {
 
 #[cfg(test)]
 mod tests {
+    use bytes::BytesMut;
+
     use super::*;
 
     fn s(v: &str) -> MqttStr {

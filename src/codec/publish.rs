@@ -5,7 +5,7 @@
 //! | topic name | [packet id if QoS > 0] | [v5: properties] | payload (rest of the packet) |
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::{check_topic_name, put_binary, MqttStr, Reader};
 use super::{check_packet_id, Context, Properties, ProtocolVersion, QoS, Violation};
@@ -105,7 +105,7 @@ impl Publish {
             + self.payload.len()
     }
 
-    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         put_binary(buf, self.topic.as_bytes());
         if self.qos != QoS::AtMostOnce {
             buf.put_u16(self.packet_id);
@@ -119,6 +119,8 @@ impl Publish {
 
 #[cfg(test)]
 mod tests {
+    use bytes::BytesMut;
+
     use super::super::tests::{decode_all, decode_err, encode};
     use super::super::{Packet, Property};
     use super::*;

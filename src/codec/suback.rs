@@ -4,7 +4,7 @@
 //! | packet id | [v5: properties] | return code per filter |
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::Reader;
 use super::{check_packet_id, Context, Properties, ProtocolVersion, Violation};
@@ -76,7 +76,7 @@ impl SubAck {
         } + self.return_codes.len()
     }
 
-    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id);
         if version.is_v5() {
             self.properties.encode(buf);

@@ -6,7 +6,7 @@
 //! ```
 //! Below level 5 only the QoS bits exist; the others are reserved [MQTT-3.8.3-4].
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::{check_topic_filter, is_shared_filter, put_binary, MqttStr, Reader};
 use super::{check_packet_id, Context, Properties, ProtocolVersion, QoS, Violation};
@@ -146,7 +146,7 @@ impl Subscribe {
             .sum::<usize>()
     }
 
-    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id);
         if version.is_v5() {
             self.properties.encode(buf);

@@ -5,7 +5,7 @@
 //! ```
 //! Below level 5 the packet is exactly the packet identifier.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::Reader;
 use super::{check_packet_id, Context, Properties, ProtocolVersion, Violation};
@@ -83,7 +83,7 @@ impl UnsubAck {
         }
     }
 
-    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id);
         if version.is_v5() {
             self.properties.encode(buf);

@@ -4,7 +4,7 @@
 //! | packet id | [v5: properties] | topic filter+ |
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::primitives::{check_topic_filter, put_binary, MqttStr, Reader};
 use super::{check_packet_id, Context, Properties, ProtocolVersion, Violation};
@@ -67,7 +67,7 @@ impl Unsubscribe {
         } + self.filters.iter().map(|f| 2 + f.len()).sum::<usize>()
     }
 
-    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut BytesMut) {
+    pub(crate) fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id);
         if version.is_v5() {
             self.properties.encode(buf);

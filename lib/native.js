@@ -1,0 +1,21 @@
+'use strict'
+
+// Loads the native addon once, with a message a person can act on when it is missing.
+
+let native
+try {
+  native = require('../binding.js')
+} catch (err) {
+  const e = new Error(
+    'mqtt-napi: the native addon could not be loaded for ' +
+      `${process.platform}-${process.arch} (Node ${process.version}). ` +
+      'No prebuilt binary matched this platform and it was not built from source. ' +
+      'Install Rust (https://rustup.rs) and run `npm rebuild mqtt-napi`, or use the `mqtt` package. ' +
+      `Cause: ${err && err.message ? err.message.split('\n')[0] : err}`
+  )
+  e.code = 'ERR_MQTT_NAPI_NO_BINARY'
+  e.cause = err
+  throw e
+}
+
+module.exports = native

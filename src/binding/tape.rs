@@ -1,0 +1,437 @@
+//! The tape: how packets cross the JS boundary, in both directions, without building JS
+//! objects in Rust. A packet is a run of `u32` words in a `Uint32Array`; strings and binary
+//! fields are `[start, end)` byte ranges into a Buffer that both sides hold (the bytes being
+//! parsed, or the scratch bytes JS wrote strings into). `lib/packet-tape.js` is the JS half
+//! and must follow this layout word for word.
+//!
+//! ```text
+//! record      := HEAD LEN body
+//! HEAD        := first_byte | level << 8          LEN := remaining length (0 when encoding)
+//! RANGE       := start end                        PROPS := count PROP*
+//! PROP        := id value; value is 1 word for numbers, RANGE for strings and binary,
+//!                RANGE RANGE for a user property
+//! CONNECT     := flags keepalive RANGE(client id) PROPS
+//!                [will: qos|retain<<2 RANGE(topic) RANGE(payload) PROPS]
+//!                [username: RANGE] [password: RANGE]
+//!                flags: 1 clean, 2 bridge, 4 will, 8 username, 16 password, 32 MQIsdp
+//! CONNACK     := session_present code PROPS
+//! PUBLISH     := RANGE(topic) packet_id RANGE(payload) PROPS
+//! PUBACK..PUBCOMP := packet_id reason_code full_form PROPS
+//! SUBSCRIBE   := packet_id PROPS n (RANGE(filter) options)*n
+//! SUBACK, UNSUBACK := packet_id PROPS n code*n
+//! UNSUBSCRIBE := packet_id PROPS n RANGE*n
+//! PINGREQ, PINGRESP := (nothing)
+//! DISCONNECT, AUTH := reason_code PROPS
+//! ```
+//! When encoding, a PUBLISH payload range points into the separate payload Buffer.
+
+use bytes::Bytes;
+
+use crate::codec::{
+    Ack, Auth, ConnAck, Connect, Disconnect, MqttStr, Packet, Properties, Property, ProtocolName,
+    ProtocolVersion, Publish, QoS, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, Will,
+};
+
+/// Appends packet records to a word vector, with byte ranges relative to `base`.
+pub(crate) struct TapeWriter<'a> {
+    pub(crate) words: &'a mut Vec<u32>,
+    /// Address of byte 0 of the Buffer that JS holds.
+    pub(crate) base: usize,
+}
+
+impl TapeWriter<'_> {
+    fn range(&mut self, b: &[u8]) {
+        // `Bytes::slice` returns a static empty `Bytes` for empty ranges, whose address is
+        // unrelated to the frame: an empty field is written as 0..0.
+        if b.is_empty() {
+            self.words.extend_from_slice(&[0, 0]);
+        } else {
+            let start = (b.as_ptr() as usize - self.base) as u32;
+            self.words
+                .extend_from_slice(&[start, start + b.len() as u32]);
+        }
+    }
+
+    fn props(&mut self, props: &Properties) {
+        self.words.push(props.0.len() as u32);
+        for p in props.iter() {
+            self.words.push(p.id() as u32);
+            use Property::*;
+            match p {
+                PayloadFormatIndicator(v)
+                | RequestProblemInformation(v)
+                | RequestResponseInformation(v)
+                | MaximumQos(v)
+                | RetainAvailable(v)
+                | WildcardSubscriptionAvailable(v)
+                | SubscriptionIdentifierAvailable(v)
+                | SharedSubscriptionAvailable(v) => self.words.push(*v as u32),
+                ServerKeepAlive(v) | ReceiveMaximum(v) | TopicAliasMaximum(v) | TopicAlias(v) => {
+                    self.words.push(*v as u32)
+                }
+                MessageExpiryInterval(v)
+                | SessionExpiryInterval(v)
+                | WillDelayInterval(v)
+                | MaximumPacketSize(v)
+                | SubscriptionIdentifier(v) => self.words.push(*v),
+                ContentType(s)
+                | ResponseTopic(s)
+                | AssignedClientIdentifier(s)
+                | AuthenticationMethod(s)
+                | ResponseInformation(s)
+                | ServerReference(s)
+                | ReasonString(s) => self.range(s.as_bytes()),
+                CorrelationData(b) | AuthenticationData(b) => self.range(b),
+                UserProperty(k, v) => {
+                    self.range(k.as_bytes());
+                    self.range(v.as_bytes());
+                }
+            }
+        }
+    }
+
+    /// Appends one record for `p`, decoded at `level` from a frame of `len` body bytes.
+    pub(crate) fn packet(
+        &mut self,
+        p: &Packet,
+        level: ProtocolVersion,
+        first_byte: u8,
+        len: usize,
+    ) {
+        self.words.push(first_byte as u32 | (level as u32) << 8);
+        self.words.push(len as u32);
+        match p {
+            Packet::Connect(c) => {
+                let mut flags = c.clean_start as u32 | (c.bridge as u32) << 1;
+                flags |= (c.will.is_some() as u32) << 2;
+                flags |= (c.username.is_some() as u32) << 3 | (c.password.is_some() as u32) << 4;
+                flags |= ((c.protocol_name == ProtocolName::MqIsdp) as u32) << 5;
+                self.words.extend_from_slice(&[flags, c.keep_alive as u32]);
+                self.range(c.client_id.as_bytes());
+                self.props(&c.properties);
+                if let Some(w) = &c.will {
+                    self.words.push(w.qos as u32 | (w.retain as u32) << 2);
+                    self.range(w.topic.as_bytes());
+                    self.range(&w.payload);
+                    self.props(&w.properties);
+                }
+                if let Some(u) = &c.username {
+                    self.range(u.as_bytes());
+                }
+                if let Some(pw) = &c.password {
+                    self.range(pw);
+                }
+            }
+            Packet::ConnAck(c) => {
+                self.words
+                    .extend_from_slice(&[c.session_present as u32, c.code as u32]);
+                self.props(&c.properties);
+            }
+            Packet::Publish(p) => {
+                self.range(p.topic.as_bytes());
+                self.words.push(p.packet_id as u32);
+                self.range(&p.payload);
+                self.props(&p.properties);
+            }
+            Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
+                self.words.extend_from_slice(&[
+                    a.packet_id as u32,
+                    a.reason_code as u32,
+                    a.full_form as u32,
+                ]);
+                self.props(&a.properties);
+            }
+            Packet::Subscribe(s) => {
+                self.words.push(s.packet_id as u32);
+                self.props(&s.properties);
+                self.words.push(s.filters.len() as u32);
+                for f in &s.filters {
+                    self.range(f.filter.as_bytes());
+                    let opts = f.qos as u32
+                        | (f.no_local as u32) << 2
+                        | (f.retain_as_published as u32) << 3
+                        | (f.retain_handling as u32) << 4;
+                    self.words.push(opts);
+                }
+            }
+            Packet::SubAck(s) => self.codes(s.packet_id, &s.properties, &s.return_codes),
+            Packet::UnsubAck(s) => self.codes(s.packet_id, &s.properties, &s.reason_codes),
+            Packet::Unsubscribe(u) => {
+                self.words.push(u.packet_id as u32);
+                self.props(&u.properties);
+                self.words.push(u.filters.len() as u32);
+                for f in &u.filters {
+                    self.range(f.as_bytes());
+                }
+            }
+            Packet::PingReq | Packet::PingResp => {}
+            Packet::Disconnect(d) => {
+                self.words.push(d.reason_code as u32);
+                self.props(&d.properties);
+            }
+            Packet::Auth(a) => {
+                self.words.push(a.reason_code as u32);
+                self.props(&a.properties);
+            }
+        }
+    }
+
+    fn codes(&mut self, packet_id: u16, props: &Properties, codes: &[u8]) {
+        self.words.push(packet_id as u32);
+        self.props(props);
+        self.words.push(codes.len() as u32);
+        self.words.extend(codes.iter().map(|&c| c as u32));
+    }
+}
+
+/// Reads one record that JS wrote, building a packet to encode. Every read is bounds
+/// checked: a short or inconsistent tape is an error, never a panic.
+pub(crate) struct TapeReader<'a> {
+    words: &'a [u32],
+    pos: usize,
+    data: &'a [u8],
+    payload: &'a [u8],
+}
+
+type R<T> = Result<T, String>;
+
+impl<'a> TapeReader<'a> {
+    pub(crate) fn new(words: &'a [u32], data: &'a [u8], payload: &'a [u8]) -> Self {
+        TapeReader {
+            words,
+            pos: 0,
+            data,
+            payload,
+        }
+    }
+
+    fn word(&mut self) -> R<u32> {
+        let w = *self
+            .words
+            .get(self.pos)
+            .ok_or("packet description ends early")?;
+        self.pos += 1;
+        Ok(w)
+    }
+
+    fn small<T: TryFrom<u32>>(&mut self, what: &str) -> R<T> {
+        let w = self.word()?;
+        T::try_from(w).map_err(|_| format!("{what} out of range: {w}"))
+    }
+
+    fn bytes_in(&mut self, src: &[u8]) -> R<Bytes> {
+        let (s, e) = (self.word()? as usize, self.word()? as usize);
+        let slice = src.get(s..e).ok_or("byte range outside the data")?;
+        Ok(Bytes::copy_from_slice(slice))
+    }
+
+    fn bytes(&mut self) -> R<Bytes> {
+        let data = self.data;
+        self.bytes_in(data)
+    }
+
+    fn string(&mut self) -> R<MqttStr> {
+        MqttStr::from_bytes(self.bytes()?).map_err(|v| v.to_string())
+    }
+
+    fn qos(&mut self, w: u32) -> R<QoS> {
+        QoS::from_u8((w & 0b11) as u8).ok_or_else(|| "QoS must be 0, 1 or 2".to_string())
+    }
+
+    fn props(&mut self) -> R<Properties> {
+        let n = self.word()? as usize;
+        let mut out = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            let id = self.word()?;
+            use Property::*;
+            let p = match id {
+                0x01 => PayloadFormatIndicator(self.small("payloadFormatIndicator")?),
+                0x02 => MessageExpiryInterval(self.word()?),
+                0x03 => ContentType(self.string()?),
+                0x08 => ResponseTopic(self.string()?),
+                0x09 => CorrelationData(self.bytes()?),
+                0x0b => SubscriptionIdentifier(self.word()?),
+                0x11 => SessionExpiryInterval(self.word()?),
+                0x12 => AssignedClientIdentifier(self.string()?),
+                0x13 => ServerKeepAlive(self.small("serverKeepAlive")?),
+                0x15 => AuthenticationMethod(self.string()?),
+                0x16 => AuthenticationData(self.bytes()?),
+                0x17 => RequestProblemInformation(self.small("requestProblemInformation")?),
+                0x18 => WillDelayInterval(self.word()?),
+                0x19 => RequestResponseInformation(self.small("requestResponseInformation")?),
+                0x1a => ResponseInformation(self.string()?),
+                0x1c => ServerReference(self.string()?),
+                0x1f => ReasonString(self.string()?),
+                0x21 => ReceiveMaximum(self.small("receiveMaximum")?),
+                0x22 => TopicAliasMaximum(self.small("topicAliasMaximum")?),
+                0x23 => TopicAlias(self.small("topicAlias")?),
+                0x24 => MaximumQos(self.small("maximumQoS")?),
+                0x25 => RetainAvailable(self.small("retainAvailable")?),
+                0x26 => UserProperty(self.string()?, self.string()?),
+                0x27 => MaximumPacketSize(self.word()?),
+                0x28 => WildcardSubscriptionAvailable(self.small("wildcardSubscriptionAvailable")?),
+                0x29 => {
+                    SubscriptionIdentifierAvailable(self.small("subscriptionIdentifiersAvailable")?)
+                }
+                0x2a => SharedSubscriptionAvailable(self.small("sharedSubscriptionAvailable")?),
+                _ => return Err(format!("unknown property id {id}")),
+            };
+            out.push(p);
+        }
+        Ok(Properties(out))
+    }
+
+    fn id(&mut self) -> R<u16> {
+        self.small("messageId")
+    }
+
+    fn codes(&mut self) -> R<Vec<u8>> {
+        let n = self.word()? as usize;
+        (0..n).map(|_| self.small("reason code")).collect()
+    }
+
+    /// Reads the record: the level to encode at and the packet.
+    pub(crate) fn packet(&mut self) -> R<(ProtocolVersion, Packet)> {
+        let head = self.word()?;
+        let _len = self.word()?;
+        let first = (head & 0xff) as u8;
+        let level = ProtocolVersion::from_level(((head >> 8) & 0xff) as u8)
+            .ok_or("protocol version must be 3, 4 or 5")?;
+        let flags = first & 0x0f;
+        let packet = match first >> 4 {
+            1 => {
+                let f = self.word()?;
+                let keep_alive = self.small("keepalive")?;
+                let client_id = self.string()?;
+                let properties = self.props()?;
+                let will = if f & 4 != 0 {
+                    let wf = self.word()?;
+                    Some(Will {
+                        qos: self.qos(wf)?,
+                        retain: wf & 4 != 0,
+                        topic: self.string()?,
+                        payload: self.bytes()?,
+                        properties: self.props()?,
+                    })
+                } else {
+                    None
+                };
+                let username = if f & 8 != 0 {
+                    Some(self.string()?)
+                } else {
+                    None
+                };
+                let password = if f & 16 != 0 {
+                    Some(self.bytes()?)
+                } else {
+                    None
+                };
+                Packet::Connect(Box::new(Connect {
+                    protocol_name: if f & 32 != 0 {
+                        ProtocolName::MqIsdp
+                    } else {
+                        ProtocolName::Mqtt
+                    },
+                    level,
+                    bridge: f & 2 != 0,
+                    clean_start: f & 1 != 0,
+                    keep_alive,
+                    properties,
+                    client_id,
+                    will,
+                    username,
+                    password,
+                }))
+            }
+            2 => Packet::ConnAck(ConnAck {
+                session_present: self.word()? != 0,
+                code: self.small("returnCode")?,
+                properties: self.props()?,
+            }),
+            3 => {
+                let topic = self.string()?;
+                let packet_id = self.id()?;
+                let payload = self.payload;
+                let payload = self.bytes_in(payload)?;
+                Packet::Publish(Publish {
+                    dup: flags & 8 != 0,
+                    qos: self.qos((flags >> 1) as u32)?,
+                    retain: flags & 1 != 0,
+                    topic,
+                    packet_id,
+                    properties: self.props()?,
+                    payload,
+                })
+            }
+            t @ 4..=7 => {
+                let a = Ack {
+                    packet_id: self.id()?,
+                    reason_code: self.small("reasonCode")?,
+                    full_form: self.word()? != 0,
+                    properties: self.props()?,
+                };
+                match t {
+                    4 => Packet::PubAck(a),
+                    5 => Packet::PubRec(a),
+                    6 => Packet::PubRel(a),
+                    _ => Packet::PubComp(a),
+                }
+            }
+            8 => {
+                let packet_id = self.id()?;
+                let properties = self.props()?;
+                let n = self.word()? as usize;
+                let mut filters = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    let filter = self.string()?;
+                    let o = self.word()?;
+                    filters.push(Subscription {
+                        filter,
+                        qos: self.qos(o)?,
+                        no_local: o & 4 != 0,
+                        retain_as_published: o & 8 != 0,
+                        retain_handling: ((o >> 4) & 0xff) as u8,
+                    });
+                }
+                Packet::Subscribe(Subscribe {
+                    packet_id,
+                    properties,
+                    filters,
+                })
+            }
+            9 => Packet::SubAck(SubAck {
+                packet_id: self.id()?,
+                properties: self.props()?,
+                return_codes: self.codes()?,
+            }),
+            10 => {
+                let packet_id = self.id()?;
+                let properties = self.props()?;
+                let n = self.word()? as usize;
+                let filters = (0..n).map(|_| self.string()).collect::<R<Vec<_>>>()?;
+                Packet::Unsubscribe(Unsubscribe {
+                    packet_id,
+                    properties,
+                    filters,
+                })
+            }
+            11 => Packet::UnsubAck(UnsubAck {
+                packet_id: self.id()?,
+                properties: self.props()?,
+                reason_codes: self.codes()?,
+            }),
+            12 => Packet::PingReq,
+            13 => Packet::PingResp,
+            14 => Packet::Disconnect(Disconnect {
+                reason_code: self.small("reasonCode")?,
+                properties: self.props()?,
+            }),
+            15 => Packet::Auth(Auth {
+                reason_code: self.small("reasonCode")?,
+                properties: self.props()?,
+            }),
+            _ => return Err("Unknown command".into()),
+        };
+        Ok((level, packet))
+    }
+}
