@@ -10,7 +10,7 @@ const native = require('./native')
 const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
 
 const DONE = 0
-const TAPE_FULL = 1
+// 1: the tape filled up; parse() goes on with the rest.
 const FAILED = 2
 const GROW_TAPE = 3
 
@@ -60,17 +60,33 @@ class Parser extends EventEmitter {
    */
   parse (buf) {
     if (this.error) this._resetState()
-    let data = buf
-    if (this._pending !== null) {
-      this._pending.push(buf)
-      this._pendingLength += buf.length
-      if (this._pendingLength < this._need) {
-        const head = this._pending.length === 1 ? this._pending[0] : Buffer.concat(this._pending, Math.min(5, this._pendingLength))
-        return this._pendingLength - headerBytesRead(head, 0)
-      }
-      data = Buffer.concat(this._pending, this._pendingLength)
-      this._pending = null
+    const pending = this._pending
+    if (pending === null) return this._run(buf)
+    pending.push(buf)
+    this._pendingLength += buf.length
+    if (this._pendingLength < this._need) {
+      const head = pending.length === 1 ? pending[0] : Buffer.concat(pending, Math.min(5, this._pendingLength))
+      return this._pendingLength - headerBytesRead(head, 0)
     }
+    // Copy just the rest of the pending packet; the remainder of `buf` is parsed in place.
+    const take = this._need - (this._pendingLength - buf.length)
+    pending[pending.length - 1] = buf.subarray(0, take)
+    const head = Buffer.concat(pending, this._need)
+    this._pending = null
+    const left = this._run(head)
+    if (this.error) return left + buf.length - take
+    if (this._pending === null) return this._run(buf.subarray(take))
+    // The header was split, so `need` was a lower bound: join what is left and go on.
+    this._pending = null
+    return this._run(Buffer.concat([head.subarray(head.length - this._pendingLength), buf.subarray(take)]))
+  }
+
+  /**
+   * Parses `data` from its start, keeping a partial packet at its end for later.
+   * @param {Buffer} data
+   * @returns {number} as parse()
+   */
+  _run (data) {
     for (;;) {
       this._native.parse(data, TAPE, STATE)
       const consumed = STATE[0]
@@ -147,10 +163,16 @@ const EMPTY = Buffer.alloc(0)
  */
 function generate (packet, opts) {
   const payload = writePacket(builder, packet, opts) || EMPTY
-  const max = (opts && opts.properties && opts.properties.maximumPacketSize) || 0
+  const max = opts?.properties?.maximumPacketSize || 0
   let n = native.encodePacket(builder.t, builder.data, payload, pool, poolOffset, max)
   if (n < 0) {
-    pool = Buffer.allocUnsafe(Math.max(POOL_SIZE, -n))
+    if (-n > POOL_SIZE / 8) {
+      // Large packets get a Buffer of their own rather than a slab.
+      const own = Buffer.allocUnsafe(-n)
+      native.encodePacket(builder.t, builder.data, payload, own, 0, max)
+      return own
+    }
+    pool = Buffer.allocUnsafe(POOL_SIZE)
     poolOffset = 0
     n = native.encodePacket(builder.t, builder.data, payload, pool, 0, max)
   }

@@ -1,7 +1,7 @@
 //! `NativeParser` and `encodePacket`: the native half of `require('mqtt-napi/packet')`.
 //! Packets cross as tape records (see `tape.rs`); JS builds the packet objects.
 
-use bytes::BytesMut;
+use bytes::Bytes;
 use napi::bindgen_prelude::{Uint32ArraySlice, Uint8ArraySlice};
 use napi_derive::napi;
 
@@ -37,7 +37,6 @@ fn size_from(max: f64) -> usize {
 #[napi]
 pub struct NativeParser {
     decoder: Decoder,
-    buf: BytesMut,
     record: Vec<u32>,
     error: Option<(String, &'static str, u8)>,
 }
@@ -53,7 +52,6 @@ impl NativeParser {
                 version: version_from(version)?,
                 max_packet_size: size_from(max_packet_size),
             },
-            buf: BytesMut::new(),
             record: Vec::new(),
             error: None,
         })
@@ -90,19 +88,23 @@ impl NativeParser {
             return Err(invalid_arg("state must have 4 slots"));
         }
         self.error = None;
-        self.buf.clear();
-        self.buf.extend_from_slice(data);
-        let base = self.buf.as_ptr() as usize;
+        // SAFETY: `data` is valid for this whole call. The 'static `Bytes` made from it only
+        // backs the packets decoded below, each written to the tape and dropped before the
+        // next iteration; nothing keeps one (the decoder holds only the level and limit).
+        // This spares copying the input, which dominates for large payloads.
+        let input: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(data) };
+        let mut rest = Bytes::from_static(input);
+        let base = data.as_ptr() as usize;
         let (mut consumed, mut words, mut status, mut needed) = (0usize, 0usize, DONE, 0usize);
         loop {
-            let header = match read_header(&self.buf, self.decoder.max_packet_size) {
-                Ok(h) if h.frame_len() <= self.buf.len() => h,
+            let header = match read_header(&rest, self.decoder.max_packet_size) {
+                Ok(h) if h.frame_len() <= rest.len() => h,
                 Ok(h) => {
-                    needed = h.frame_len() - self.buf.len();
+                    needed = h.frame_len() - rest.len();
                     break;
                 }
                 Err(DecodeError::Incomplete { needed: n }) => {
-                    needed = if self.buf.is_empty() { 0 } else { n };
+                    needed = if rest.is_empty() { 0 } else { n };
                     break;
                 }
                 Err(e) => {
@@ -111,7 +113,7 @@ impl NativeParser {
                     break;
                 }
             };
-            let mut frame = self.buf.split_to(header.frame_len()).freeze();
+            let mut frame = rest.split_to(header.frame_len());
             let body = frame.split_off(header.header_len);
             let packet = match self.decoder.decode_body(header.first_byte, body) {
                 Ok(p) => p,
@@ -183,6 +185,14 @@ pub fn encode_packet(
     let out = out
         .get_mut(out_offset as usize..)
         .ok_or_else(|| invalid_arg("out_offset past the end"))?;
+    // SAFETY: as in `NativeParser::parse`: the packet built over these borrowed bytes is
+    // encoded and dropped before this call returns, and JS cannot run meanwhile.
+    let (data, payload) = unsafe {
+        (
+            std::mem::transmute::<&[u8], &'static [u8]>(data),
+            std::mem::transmute::<&[u8], &'static [u8]>(payload),
+        )
+    };
     let (level, mut packet) = TapeReader::new(tape, data, payload)
         .packet()
         .map_err(|m| napi::Error::new(Code("ERR_INVALID_ARG_VALUE"), m))?;

@@ -186,17 +186,19 @@ impl TapeWriter<'_> {
 
 /// Reads one record that JS wrote, building a packet to encode. Every read is bounds
 /// checked: a short or inconsistent tape is an error, never a panic.
+/// Byte fields are zero-copy `Bytes` over `data` and `payload`, which the caller promises
+/// outlive every packet built from them (`'static` here, see `encode_packet`).
 pub(crate) struct TapeReader<'a> {
     words: &'a [u32],
     pos: usize,
-    data: &'a [u8],
-    payload: &'a [u8],
+    data: &'static [u8],
+    payload: &'static [u8],
 }
 
 type R<T> = Result<T, String>;
 
 impl<'a> TapeReader<'a> {
-    pub(crate) fn new(words: &'a [u32], data: &'a [u8], payload: &'a [u8]) -> Self {
+    pub(crate) fn new(words: &'a [u32], data: &'static [u8], payload: &'static [u8]) -> Self {
         TapeReader {
             words,
             pos: 0,
@@ -219,10 +221,10 @@ impl<'a> TapeReader<'a> {
         T::try_from(w).map_err(|_| format!("{what} out of range: {w}"))
     }
 
-    fn bytes_in(&mut self, src: &[u8]) -> R<Bytes> {
+    fn bytes_in(&mut self, src: &'static [u8]) -> R<Bytes> {
         let (s, e) = (self.word()? as usize, self.word()? as usize);
         let slice = src.get(s..e).ok_or("byte range outside the data")?;
-        Ok(Bytes::copy_from_slice(slice))
+        Ok(Bytes::from_static(slice))
     }
 
     fn bytes(&mut self) -> R<Bytes> {

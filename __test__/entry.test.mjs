@@ -1,0 +1,24 @@
+// The package entries: CommonJS and ESM, main and ./packet, resolve by the package's name.
+import test from 'node:test'
+import assert from 'node:assert'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const upstream = process.env.MQTT_IMPL === 'mqtt'
+
+test('import of mqtt-napi/packet gives default and named exports', { skip: upstream }, async () => {
+  const mod = await import('mqtt-napi/packet')
+  assert.strictEqual(typeof mod.default.parser, 'function')
+  assert.strictEqual(mod.generate, mod.default.generate)
+  assert.strictEqual(typeof mod.writeToStream, 'function')
+  const bytes = mod.generate({ cmd: 'pingreq' })
+  assert.deepStrictEqual([...bytes], [0xc0, 0])
+})
+
+test('require and import of the main entry agree', { skip: upstream }, async () => {
+  const esm = await import('mqtt-napi')
+  const cjs = require('mqtt-napi')
+  assert.strictEqual(esm.default, cjs)
+  assert.strictEqual(esm.packet, cjs.packet)
+  assert.strictEqual(require('mqtt-napi/packet'), cjs.packet)
+})

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Makes a checkout ready to run: npm packages, the native addon (quick optimized profile),
+# and, with --broker, Mosquitto (Debian's package) for the tests. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${1:-}" == "--broker" ]] && ! command -v mosquitto >/dev/null 2>&1 && [[ ! -x /usr/sbin/mosquitto ]]; then
+  echo "ensure: installing mosquitto (Debian package)" >&2
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mosquitto >/dev/null
+fi
+
+if [[ ! -d node_modules/@napi-rs/cli ]]; then
+  echo "ensure: installing npm packages" >&2
+  MQTT_NAPI_SKIP_BUILD=1 npm ci --no-audit --no-fund
+fi
+
+echo "ensure: building the native addon" >&2
+npx napi build --platform --profile fast --js binding.js --dts binding.d.ts >&2
