@@ -11,7 +11,11 @@ const N: usize = 10_000;
 fn publish(size: usize, qos: QoS, i: usize) -> Packet {
     Packet::Publish(Publish {
         qos,
-        packet_id: if qos == QoS::AtMostOnce { 0 } else { (i % 65_535 + 1) as u16 },
+        packet_id: if qos == QoS::AtMostOnce {
+            0
+        } else {
+            (i % 65_535 + 1) as u16
+        },
         topic: "sensors/building-1/floor-2/temperature".try_into().unwrap(),
         payload: Bytes::from(vec![0x5a; size]),
         ..Default::default()

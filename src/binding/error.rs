@@ -17,6 +17,7 @@ impl AsRef<str> for Code {
 pub type JsError = napi::Error<Code>;
 
 /// One-word conversion at call sites: `result.js()?`.
+#[cfg_attr(test, allow(dead_code))]
 pub(crate) trait JsResultExt<T> {
     fn js(self) -> Result<T, JsError>;
 }

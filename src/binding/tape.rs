@@ -437,3 +437,148 @@ impl<'a> TapeReader<'a> {
         Ok((level, packet))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+
+    use super::*;
+    use crate::codec::{Decoder, Property};
+
+    /// Decodes `bytes`, writes each packet to the tape with ranges into `bytes`, reads the
+    /// tape back over the same bytes, and expects the same packets.
+    fn through_tape(packets: &[Packet], level: ProtocolVersion) {
+        let mut encoded = BytesMut::new();
+        for p in packets {
+            p.encode(level, &mut encoded).unwrap();
+        }
+        let frozen = encoded.freeze();
+        let bytes: &'static [u8] = Box::leak(frozen.to_vec().into_boxed_slice());
+        let mut rest = Bytes::from_static(bytes);
+        let mut decoder = Decoder::new(level);
+        let mut words = Vec::new();
+        let mut decoded = Vec::new();
+        while !rest.is_empty() {
+            let h = crate::codec::read_header(&rest, usize::MAX).unwrap();
+            let mut frame = rest.split_to(h.frame_len());
+            let body = frame.split_off(h.header_len);
+            let p = decoder.decode_body(h.first_byte, body).unwrap();
+            TapeWriter {
+                words: &mut words,
+                base: bytes.as_ptr() as usize,
+            }
+            .packet(&p, level, h.first_byte, h.body_len);
+            decoded.push(p);
+        }
+        assert_eq!(decoded, packets);
+        let mut at = 0;
+        for expected in packets {
+            let mut r = TapeReader::new(&words[at..], bytes, bytes);
+            let (lvl, got) = r.packet().unwrap();
+            assert_eq!(lvl, level);
+            assert_eq!(&got, expected);
+            at += r.pos;
+        }
+        assert_eq!(at, words.len());
+    }
+
+    #[test]
+    fn every_packet_type_should_survive_the_tape() {
+        let s = |v: &str| MqttStr::new(v).unwrap();
+        let props = || {
+            Properties(vec![
+                Property::ReasonString(s("r")),
+                Property::UserProperty(s("k"), s("v")),
+            ])
+        };
+        let packets = vec![
+            Packet::Connect(Box::new(Connect {
+                level: ProtocolVersion::V5,
+                clean_start: true,
+                keep_alive: 9,
+                client_id: s("id"),
+                properties: Properties(vec![Property::SessionExpiryInterval(3)]),
+                will: Some(Will {
+                    topic: s("w"),
+                    payload: Bytes::from_static(b"bye"),
+                    qos: QoS::AtLeastOnce,
+                    retain: true,
+                    properties: Properties(vec![Property::ContentType(s("t"))]),
+                }),
+                username: Some(s("u")),
+                password: Some(Bytes::from_static(b"p")),
+                ..Default::default()
+            })),
+            Packet::ConnAck(ConnAck {
+                session_present: true,
+                code: 0,
+                properties: props(),
+            }),
+            Packet::Publish(Publish {
+                qos: QoS::ExactlyOnce,
+                packet_id: 4,
+                topic: s("a/b"),
+                payload: Bytes::from_static(b"payload"),
+                properties: Properties(vec![
+                    Property::SubscriptionIdentifier(5),
+                    Property::CorrelationData(Bytes::from_static(b"c")),
+                ]),
+                ..Default::default()
+            }),
+            Packet::PubAck(Ack {
+                packet_id: 1,
+                reason_code: 0x10,
+                properties: props(),
+                full_form: true,
+            }),
+            Packet::PubRel(Ack::new(2)),
+            Packet::Subscribe(Subscribe {
+                packet_id: 3,
+                properties: Properties::new(),
+                filters: vec![Subscription {
+                    filter: s("x/#"),
+                    qos: QoS::AtLeastOnce,
+                    no_local: true,
+                    retain_as_published: true,
+                    retain_handling: 2,
+                }],
+            }),
+            Packet::SubAck(SubAck {
+                packet_id: 3,
+                properties: props(),
+                return_codes: vec![1, 0x80],
+            }),
+            Packet::Unsubscribe(Unsubscribe {
+                packet_id: 5,
+                properties: Properties::new(),
+                filters: vec![s("x/#"), s("y")],
+            }),
+            Packet::UnsubAck(UnsubAck {
+                packet_id: 5,
+                properties: props(),
+                reason_codes: vec![0, 0x11],
+            }),
+            Packet::PingReq,
+            Packet::PingResp,
+            Packet::Disconnect(Disconnect {
+                reason_code: 0x8e,
+                properties: props(),
+            }),
+            Packet::Auth(Auth {
+                reason_code: 0x18,
+                properties: props(),
+            }),
+        ];
+        through_tape(&packets, ProtocolVersion::V5);
+    }
+
+    #[test]
+    fn a_short_tape_should_be_an_error_not_a_panic() {
+        let words = [0x30 | (4 << 8), 0, 0];
+        assert!(TapeReader::new(&words, b"", b"").packet().is_err());
+        let words = [0x30 | (4 << 8), 0, 0, 99, 0, 0, 0, 0];
+        assert!(TapeReader::new(&words, b"ab", b"").packet().is_err());
+        let words = [0x30 | (9 << 8), 0];
+        assert!(TapeReader::new(&words, b"", b"").packet().is_err());
+    }
+}
