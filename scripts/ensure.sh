@@ -13,7 +13,8 @@ fi
 
 if [[ ! -d node_modules/@napi-rs/cli ]]; then
   echo "ensure: installing npm packages" >&2
-  MQTT_NAPI_SKIP_BUILD=1 npm ci --no-audit --no-fund
+  # Not `npm ci`: see .ci/run for why.
+  MQTT_NAPI_SKIP_BUILD=1 npm install --no-audit --no-fund
 fi
 
 echo "ensure: building the native addon" >&2
