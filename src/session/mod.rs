@@ -1,5 +1,660 @@
-//! The protocol state machine: packet ids, in-flight QoS 1/2 stores, offline queue, topic
-//! aliases, flow control, keepalive and connect deadlines, reconnect backoff. Takes packets,
-//! commands and `now`; returns packets to send, events, and the next deadline.
+//! The client's protocol state machine: packet ids, in-flight QoS 1/2 flows, the offline
+//! queue, resubscription, keepalive and the CONNACK deadline. It takes decoded packets,
+//! commands and `now`; it hands back packets to send ([`Session::poll_transmit`]), events
+//! for the application ([`Session::poll_event`]) and its next deadline
+//! ([`Session::poll_timeout`]).
 //!
-//! No I/O, no tokio, no napi. Not built yet: it arrives with the client work (issue 3).
+//! No I/O, no clock reads, no tokio, no napi: a driver owns the socket and the timer.
+//!
+//! Acknowledging incoming QoS 1/2 messages is the application's decision (MQTT.js's
+//! `handleMessage` / `customHandleAcks`): the session reports the PUBLISH and sends the
+//! PUBACK or PUBREC only when told to ([`Session::ack_incoming`]). As in MQTT.js, an
+//! incoming QoS 2 message is handed over for delivery on PUBREL ([`Event::PubRel`]), and a
+//! repeated PUBLISH for an id awaiting PUBREL is answered without a second delivery.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use crate::codec::{
+    Ack, Auth, ConnAck, Connect, Disconnect, Packet, PacketType, Property, ProtocolVersion,
+    Publish, QoS, SubAck, Subscribe, UnsubAck, Unsubscribe, Violation,
+};
+
+mod keepalive;
+mod packet_id;
+
+pub use keepalive::{Keepalive, KeepaliveAction};
+pub use packet_id::PacketIds;
+
+/// How the session behaves; MQTT.js option names in brackets.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The CONNECT to send on every connection (clientId, clean, keepalive, will...).
+    pub connect: Connect,
+    /// Time allowed between opening the connection and CONNACK [connectTimeout].
+    pub connect_timeout: Duration,
+    /// Let traffic postpone pings [reschedulePings].
+    pub reschedule_pings: bool,
+    /// Queue QoS 0 publishes while offline [queueQoSZero].
+    pub queue_qos_zero: bool,
+    /// Subscribe again after a reconnect when the server kept no session [resubscribe].
+    pub resubscribe: bool,
+    /// First packet id to hand out.
+    pub first_packet_id: u16,
+}
+
+impl Options {
+    /// MQTT.js's defaults around the given CONNECT.
+    pub fn new(connect: Connect) -> Self {
+        Options {
+            connect,
+            connect_timeout: Duration::from_secs(30),
+            reschedule_pings: true,
+            queue_qos_zero: true,
+            resubscribe: true,
+            first_packet_id: 1,
+        }
+    }
+}
+
+/// What the application hears about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The server accepted the connection.
+    Connected(ConnAck),
+    /// The server refused the connection; the connection should be closed.
+    Refused(ConnAck),
+    /// An incoming PUBLISH. QoS 1 and 2 wait for [`Session::ack_incoming`].
+    Publish(Publish),
+    /// The server released an incoming QoS 2 message: deliver it, then call
+    /// [`Session::complete_incoming`].
+    PubRel(Ack),
+    /// An outgoing QoS 1 or 2 flow ended: PUBACK, PUBCOMP, or a PUBREC with a failure
+    /// reason (level 5).
+    Published {
+        /// Packet id of the PUBLISH.
+        packet_id: u16,
+        /// The acknowledgement that ended it.
+        ack: Ack,
+        /// PUBACK, PUBREC or PUBCOMP.
+        kind: PacketType,
+    },
+    /// Answer to a SUBSCRIBE.
+    SubAck(SubAck),
+    /// Answer to an UNSUBSCRIBE.
+    UnsubAck(UnsubAck),
+    /// The server sent DISCONNECT (level 5).
+    Disconnect(Disconnect),
+    /// The server sent AUTH (level 5).
+    Auth(Auth),
+}
+
+/// Why the session wants the connection closed, or refused a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// No PINGRESP (or anything else) in time.
+    #[error("Keepalive timeout")]
+    KeepaliveTimeout,
+    /// No CONNACK in time.
+    #[error("connack timeout")]
+    ConnectTimeout,
+    /// The server broke the protocol.
+    #[error(transparent)]
+    Protocol(#[from] Violation),
+    /// All 65,535 packet ids are in use.
+    #[error("no free packet identifier: 65535 messages are in flight")]
+    NoPacketId,
+    /// The packet id given by the caller is already in use.
+    #[error("packet identifier {0} is already in use")]
+    PacketIdInUse(u16),
+    /// A QoS 0 publish while offline with queueing off, or a command after end.
+    #[error("client disconnected")]
+    NotConnected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Disconnected,
+    Connecting { deadline: Instant },
+    Connected,
+    Ended,
+}
+
+/// An unfinished outgoing flow.
+#[derive(Debug, Clone)]
+enum Outgoing {
+    /// PUBLISH sent (or waiting to be), waiting for PUBACK or PUBREC.
+    Publish { packet: Publish, sent: bool },
+    /// PUBREL sent, waiting for PUBCOMP.
+    PubRel(Ack),
+    /// SUBSCRIBE waiting for SUBACK.
+    Subscribe { packet: Subscribe, sent: bool },
+    /// UNSUBSCRIBE waiting for UNSUBACK.
+    Unsubscribe { packet: Unsubscribe, sent: bool },
+}
+
+/// The client side of one MQTT session, across connections.
+#[derive(Debug)]
+pub struct Session {
+    opts: Options,
+    version: ProtocolVersion,
+    state: State,
+    ids: PacketIds,
+    /// In-flight flows in the order they started; resent in this order [MQTT-4.6.0-1].
+    order: VecDeque<u16>,
+    outgoing: HashMap<u16, Outgoing>,
+    /// Incoming QoS 2 ids whose PUBREC was sent and whose PUBREL has not come.
+    incoming_qos2: HashSet<u16>,
+    /// QoS 0 publishes waiting for a connection.
+    offline: VecDeque<Publish>,
+    /// Filters to subscribe again after a reconnect without a session.
+    subscriptions: Vec<crate::codec::Subscription>,
+    keepalive: Keepalive,
+    transmit: VecDeque<Packet>,
+    events: VecDeque<Event>,
+    connected_before: bool,
+}
+
+impl Session {
+    /// A session that has not connected yet.
+    pub fn new(opts: Options, now: Instant) -> Self {
+        let version = opts.connect.level;
+        let ids = PacketIds::new(opts.first_packet_id);
+        let keepalive = Keepalive::new(opts.connect.keep_alive, opts.reschedule_pings, now);
+        Session {
+            opts,
+            version,
+            state: State::Disconnected,
+            ids,
+            order: VecDeque::new(),
+            outgoing: HashMap::new(),
+            incoming_qos2: HashSet::new(),
+            offline: VecDeque::new(),
+            subscriptions: Vec::new(),
+            keepalive,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            connected_before: false,
+        }
+    }
+
+    /// The protocol level in use.
+    pub fn version(&self) -> ProtocolVersion {
+        self.version
+    }
+
+    /// True between a successful CONNACK and the loss of the connection.
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    /// True after [`Session::disconnect`].
+    pub fn is_ended(&self) -> bool {
+        self.state == State::Ended
+    }
+
+    /// Unfinished outgoing flows (publishes, PUBRELs, subscribes, unsubscribes).
+    pub fn in_flight(&self) -> usize {
+        self.order.len()
+    }
+
+    /// QoS 0 publishes waiting for a connection.
+    pub fn queued(&self) -> usize {
+        self.offline.len()
+    }
+
+    /// The packet id most recently handed out.
+    pub fn last_packet_id(&self) -> u16 {
+        self.ids.last()
+    }
+
+    /// The transport is up: send CONNECT and start the CONNACK deadline.
+    pub fn handle_connected(&mut self, now: Instant) {
+        if self.state == State::Ended {
+            return;
+        }
+        self.transmit.clear();
+        self.keepalive = Keepalive::new(
+            self.opts.connect.keep_alive,
+            self.opts.reschedule_pings,
+            now,
+        );
+        self.state = State::Connecting {
+            deadline: now + self.opts.connect_timeout,
+        };
+        self.send(Packet::Connect(Box::new(self.opts.connect.clone())), now);
+    }
+
+    /// The transport closed or failed. In-flight flows are kept for the next connection;
+    /// unsent packets are dropped (they are rebuilt from the flows on reconnect).
+    pub fn handle_connection_lost(&mut self) {
+        self.transmit.clear();
+        if self.state != State::Ended {
+            self.state = State::Disconnected;
+        }
+        for o in self.outgoing.values_mut() {
+            match o {
+                Outgoing::Subscribe { sent, .. } | Outgoing::Unsubscribe { sent, .. } => {
+                    *sent = false
+                }
+                Outgoing::Publish { .. } | Outgoing::PubRel(_) => {}
+            }
+        }
+    }
+
+    /// The next packet to write, if any.
+    pub fn poll_transmit(&mut self) -> Option<Packet> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event for the application, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Session::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Connecting { deadline } => Some(deadline),
+            State::Connected => self.keepalive.deadline(),
+            State::Disconnected | State::Ended => None,
+        }
+    }
+
+    /// Runs the timers due at `now`. An error means: close the connection.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), SessionError> {
+        match self.state {
+            State::Connecting { deadline } if now >= deadline => Err(SessionError::ConnectTimeout),
+            State::Connected => match self.keepalive.poll(now) {
+                KeepaliveAction::None => Ok(()),
+                KeepaliveAction::SendPing => {
+                    self.send(Packet::PingReq, now);
+                    Ok(())
+                }
+                KeepaliveAction::TimedOut => Err(SessionError::KeepaliveTimeout),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    fn send(&mut self, p: Packet, now: Instant) {
+        self.keepalive.on_send(now);
+        self.transmit.push_back(p);
+    }
+
+    fn take_id(&mut self, given: u16) -> Result<u16, SessionError> {
+        if given == 0 {
+            self.ids.allocate().ok_or(SessionError::NoPacketId)
+        } else if self.ids.register(given) {
+            Ok(given)
+        } else {
+            Err(SessionError::PacketIdInUse(given))
+        }
+    }
+
+    fn start_flow(&mut self, id: u16, flow: Outgoing) {
+        self.order.push_back(id);
+        self.outgoing.insert(id, flow);
+    }
+
+    fn end_flow(&mut self, id: u16) -> Option<Outgoing> {
+        let flow = self.outgoing.remove(&id)?;
+        if let Some(pos) = self.order.iter().position(|&x| x == id) {
+            self.order.remove(pos);
+        }
+        self.ids.release(id);
+        Some(flow)
+    }
+
+    /// Publishes. QoS 1/2: a packet id is allocated when `packet_id` is 0, and the flow is
+    /// kept until acknowledged, across reconnects. Offline, the packet waits for the next
+    /// connection (QoS 0 only with `queue_qos_zero`). Returns the packet id (0 for QoS 0).
+    pub fn publish(&mut self, mut p: Publish, now: Instant) -> Result<u16, SessionError> {
+        if self.state == State::Ended {
+            return Err(SessionError::NotConnected);
+        }
+        let connected = self.state == State::Connected;
+        if p.qos == QoS::AtMostOnce {
+            p.packet_id = 0;
+            if connected {
+                self.send(Packet::Publish(p), now);
+            } else if self.opts.queue_qos_zero {
+                self.offline.push_back(p);
+            } else {
+                return Err(SessionError::NotConnected);
+            }
+            return Ok(0);
+        }
+        let id = self.take_id(p.packet_id)?;
+        p.packet_id = id;
+        if connected {
+            self.send(Packet::Publish(p.clone()), now);
+        }
+        self.start_flow(
+            id,
+            Outgoing::Publish {
+                packet: p,
+                sent: connected,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Subscribes; the filters are remembered for resubscription. Returns the packet id.
+    pub fn subscribe(&mut self, mut s: Subscribe, now: Instant) -> Result<u16, SessionError> {
+        if self.state == State::Ended {
+            return Err(SessionError::NotConnected);
+        }
+        let id = self.take_id(s.packet_id)?;
+        s.packet_id = id;
+        for f in &s.filters {
+            self.subscriptions.retain(|x| x.filter != f.filter);
+            self.subscriptions.push(f.clone());
+        }
+        let connected = self.state == State::Connected;
+        if connected {
+            self.send(Packet::Subscribe(s.clone()), now);
+        }
+        self.start_flow(
+            id,
+            Outgoing::Subscribe {
+                packet: s,
+                sent: connected,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Unsubscribes; the filters are forgotten for resubscription. Returns the packet id.
+    pub fn unsubscribe(&mut self, mut u: Unsubscribe, now: Instant) -> Result<u16, SessionError> {
+        if self.state == State::Ended {
+            return Err(SessionError::NotConnected);
+        }
+        let id = self.take_id(u.packet_id)?;
+        u.packet_id = id;
+        self.subscriptions
+            .retain(|x| !u.filters.contains(&x.filter));
+        let connected = self.state == State::Connected;
+        if connected {
+            self.send(Packet::Unsubscribe(u.clone()), now);
+        }
+        self.start_flow(
+            id,
+            Outgoing::Unsubscribe {
+                packet: u,
+                sent: connected,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Drops an outgoing flow without waiting for its acknowledgement (MQTT.js
+    /// `removeOutgoingMessage`). Returns false if `id` is not in flight.
+    pub fn remove_outgoing(&mut self, id: u16) -> bool {
+        self.end_flow(id).is_some()
+    }
+
+    /// The application handled incoming PUBLISH `id` of `qos`: send PUBACK (QoS 1) or
+    /// PUBREC (QoS 2) with `reason_code` (level 5; 0 is success).
+    pub fn ack_incoming(&mut self, id: u16, qos: QoS, reason_code: u8, now: Instant) {
+        let ack = Ack {
+            packet_id: id,
+            reason_code,
+            ..Ack::new(id)
+        };
+        match qos {
+            QoS::AtMostOnce => {}
+            QoS::AtLeastOnce => self.send(Packet::PubAck(ack), now),
+            QoS::ExactlyOnce => {
+                if reason_code < 0x80 {
+                    self.incoming_qos2.insert(id);
+                }
+                self.send(Packet::PubRec(ack), now)
+            }
+        }
+    }
+
+    /// The application delivered incoming QoS 2 message `id` after its PUBREL: send PUBCOMP.
+    pub fn complete_incoming(&mut self, id: u16, now: Instant) {
+        self.incoming_qos2.remove(&id);
+        self.send(Packet::PubComp(Ack::new(id)), now);
+    }
+
+    /// Sends DISCONNECT and ends the session: no reconnect, no more commands.
+    pub fn disconnect(&mut self, d: Disconnect, now: Instant) {
+        if self.state == State::Connected {
+            self.send(Packet::Disconnect(d), now);
+        }
+        self.state = State::Ended;
+    }
+
+    /// Sends AUTH (level 5 enhanced authentication).
+    pub fn auth(&mut self, a: Auth, now: Instant) {
+        self.send(Packet::Auth(a), now);
+    }
+
+    /// Handles one decoded packet from the server. An error means: close the connection.
+    pub fn handle_packet(&mut self, p: Packet, now: Instant) -> Result<(), SessionError> {
+        self.keepalive.on_receive(now, p == Packet::PingResp);
+        if let State::Connecting { .. } = self.state {
+            return match p {
+                Packet::ConnAck(c) => self.on_connack(c, now),
+                Packet::Auth(a) => {
+                    self.events.push_back(Event::Auth(a));
+                    Ok(())
+                }
+                Packet::Disconnect(d) => {
+                    self.events.push_back(Event::Disconnect(d));
+                    Ok(())
+                }
+                other => Err(Violation::protocol(
+                    "MQTT-3.2.0-1",
+                    format!("{} before CONNACK", other.packet_type().name()),
+                )
+                .into()),
+            };
+        }
+        match p {
+            Packet::Publish(p) => self.on_publish(p, now),
+            Packet::PubAck(a) => self.on_puback(a),
+            Packet::PubRec(a) => self.on_pubrec(a, now),
+            Packet::PubComp(a) => self.on_pubcomp(a),
+            Packet::PubRel(a) => {
+                if self.incoming_qos2.contains(&a.packet_id) {
+                    self.events.push_back(Event::PubRel(a));
+                } else {
+                    // Already completed (a resent PUBREL) or never seen: answer so the
+                    // server can finish its flow [MQTT-4.3.3-11].
+                    self.send(Packet::PubComp(Ack::new(a.packet_id)), now);
+                }
+            }
+            Packet::SubAck(s) => {
+                if let Some(Outgoing::Subscribe { .. }) = self.outgoing.get(&s.packet_id) {
+                    self.end_flow(s.packet_id);
+                    self.events.push_back(Event::SubAck(s));
+                }
+            }
+            Packet::UnsubAck(u) => {
+                if let Some(Outgoing::Unsubscribe { .. }) = self.outgoing.get(&u.packet_id) {
+                    self.end_flow(u.packet_id);
+                    self.events.push_back(Event::UnsubAck(u));
+                }
+            }
+            Packet::PingResp => {}
+            Packet::Disconnect(d) => self.events.push_back(Event::Disconnect(d)),
+            Packet::Auth(a) => self.events.push_back(Event::Auth(a)),
+            Packet::ConnAck(_) => {
+                return Err(Violation::protocol("MQTT-3.2.0-2", "a second CONNACK").into())
+            }
+            other => {
+                return Err(Violation::protocol(
+                    "MQTT-3.1.0",
+                    format!("a server must not send {}", other.packet_type().name()),
+                )
+                .into())
+            }
+        }
+        Ok(())
+    }
+
+    fn on_connack(&mut self, c: ConnAck, now: Instant) -> Result<(), SessionError> {
+        if c.code != 0 {
+            self.state = State::Disconnected;
+            self.events.push_back(Event::Refused(c));
+            return Ok(());
+        }
+        self.state = State::Connected;
+        let server_keep_alive = c.properties.iter().find_map(|p| match p {
+            Property::ServerKeepAlive(s) => Some(*s),
+            _ => None,
+        });
+        if let Some(s) = server_keep_alive {
+            self.keepalive.set_interval(s, now);
+        }
+        // MQTT.js's rule: MQTT 3.1 has no session-present flag to go by.
+        let no_session = self.opts.connect.clean_start
+            || (self.version >= ProtocolVersion::V4 && !c.session_present);
+        let resubscribe = self.connected_before
+            && self.opts.resubscribe
+            && no_session
+            && !self.subscriptions.is_empty();
+        self.connected_before = true;
+        self.events.push_back(Event::Connected(c));
+        if resubscribe {
+            self.resubscribe(now);
+        }
+        // Resend unfinished flows in their original order [MQTT-4.4.0-1], then the queue.
+        let order: Vec<u16> = self.order.iter().copied().collect();
+        for id in order {
+            let packet = match self.outgoing.get_mut(&id) {
+                Some(Outgoing::Publish { packet, sent }) => {
+                    let mut p = packet.clone();
+                    p.dup = *sent;
+                    *sent = true;
+                    Packet::Publish(p)
+                }
+                Some(Outgoing::PubRel(a)) => Packet::PubRel(a.clone()),
+                Some(Outgoing::Subscribe { packet, sent }) if !*sent => {
+                    *sent = true;
+                    Packet::Subscribe(packet.clone())
+                }
+                Some(Outgoing::Unsubscribe { packet, sent }) if !*sent => {
+                    *sent = true;
+                    Packet::Unsubscribe(packet.clone())
+                }
+                _ => continue,
+            };
+            self.send(packet, now);
+        }
+        while let Some(p) = self.offline.pop_front() {
+            self.send(Packet::Publish(p), now);
+        }
+        Ok(())
+    }
+
+    fn resubscribe(&mut self, now: Instant) {
+        // Subscriptions still waiting for their SUBACK are resent with their flow.
+        let pending: HashSet<_> = self
+            .outgoing
+            .values()
+            .filter_map(|o| match o {
+                Outgoing::Subscribe { packet, .. } => Some(packet.filters.iter()),
+                _ => None,
+            })
+            .flatten()
+            .map(|s| s.filter.clone())
+            .collect();
+        let filters: Vec<_> = self
+            .subscriptions
+            .iter()
+            .filter(|s| !pending.contains(&s.filter))
+            .cloned()
+            .collect();
+        if filters.is_empty() {
+            return;
+        }
+        if let Some(id) = self.ids.allocate() {
+            let s = Subscribe {
+                packet_id: id,
+                properties: Default::default(),
+                filters,
+            };
+            self.send(Packet::Subscribe(s.clone()), now);
+            self.start_flow(
+                id,
+                Outgoing::Subscribe {
+                    packet: s,
+                    sent: true,
+                },
+            );
+        }
+    }
+
+    fn on_publish(&mut self, p: Publish, now: Instant) {
+        if p.qos == QoS::ExactlyOnce && self.incoming_qos2.contains(&p.packet_id) {
+            // A resend of a message already received: acknowledge, do not deliver again.
+            self.send(Packet::PubRec(Ack::new(p.packet_id)), now);
+            return;
+        }
+        self.events.push_back(Event::Publish(p));
+    }
+
+    fn on_puback(&mut self, a: Ack) {
+        if let Some(Outgoing::Publish { packet, .. }) = self.outgoing.get(&a.packet_id) {
+            if packet.qos == QoS::AtLeastOnce {
+                self.end_flow(a.packet_id);
+                self.events.push_back(Event::Published {
+                    packet_id: a.packet_id,
+                    ack: a,
+                    kind: PacketType::PubAck,
+                });
+            }
+        }
+    }
+
+    fn on_pubrec(&mut self, a: Ack, now: Instant) {
+        let id = a.packet_id;
+        match self.outgoing.get(&id) {
+            Some(Outgoing::Publish { packet, .. }) if packet.qos == QoS::ExactlyOnce => {
+                if a.reason_code >= 0x80 {
+                    self.end_flow(id);
+                    self.events.push_back(Event::Published {
+                        packet_id: id,
+                        ack: a,
+                        kind: PacketType::PubRec,
+                    });
+                    return;
+                }
+                let rel = Ack::new(id);
+                self.outgoing.insert(id, Outgoing::PubRel(rel.clone()));
+                self.send(Packet::PubRel(rel), now);
+            }
+            Some(Outgoing::PubRel(rel)) => {
+                // The PUBREC was resent: so is our PUBREL.
+                let rel = rel.clone();
+                self.send(Packet::PubRel(rel), now);
+            }
+            _ => {
+                let rel = Ack {
+                    reason_code: if self.version.is_v5() { 0x92 } else { 0 },
+                    ..Ack::new(id)
+                };
+                self.send(Packet::PubRel(rel), now);
+            }
+        }
+    }
+
+    fn on_pubcomp(&mut self, a: Ack) {
+        if let Some(Outgoing::PubRel(_)) = self.outgoing.get(&a.packet_id) {
+            self.end_flow(a.packet_id);
+            self.events.push_back(Event::Published {
+                packet_id: a.packet_id,
+                ack: a,
+                kind: PacketType::PubComp,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

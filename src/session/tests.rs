@@ -1,0 +1,416 @@
+//! Session tests: a clock the test moves, and the server's side played by hand.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::*;
+use crate::codec::{MqttStr, Subscription};
+
+fn s(v: &str) -> MqttStr {
+    MqttStr::new(v).unwrap()
+}
+
+fn connect(clean: bool, keep_alive: u16, level: ProtocolVersion) -> Connect {
+    Connect {
+        level,
+        clean_start: clean,
+        keep_alive,
+        client_id: s("test"),
+        ..Default::default()
+    }
+}
+
+struct Harness {
+    session: Session,
+    now: Instant,
+}
+
+impl Harness {
+    fn new(opts: Options) -> Self {
+        let now = Instant::now();
+        Harness {
+            session: Session::new(opts, now),
+            now,
+        }
+    }
+
+    fn v4(clean: bool) -> Self {
+        Self::new(Options::new(connect(clean, 60, ProtocolVersion::V4)))
+    }
+
+    fn advance(&mut self, secs: f64) {
+        self.now += Duration::from_secs_f64(secs);
+    }
+
+    fn sent(&mut self) -> Vec<Packet> {
+        std::iter::from_fn(|| self.session.poll_transmit()).collect()
+    }
+
+    fn events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.session.poll_event()).collect()
+    }
+
+    fn recv(&mut self, p: Packet) -> Result<(), SessionError> {
+        self.session.handle_packet(p, self.now)
+    }
+
+    /// Opens a connection and answers CONNECT with CONNACK(session_present).
+    fn connect(&mut self, session_present: bool) {
+        self.session.handle_connected(self.now);
+        let sent = self.sent();
+        assert!(matches!(sent[0], Packet::Connect(_)), "{sent:?}");
+        self.recv(Packet::ConnAck(ConnAck {
+            session_present,
+            code: 0,
+            ..Default::default()
+        }))
+        .unwrap();
+        assert!(self.session.is_connected());
+    }
+
+    fn publish(&mut self, topic: &str, qos: QoS) -> u16 {
+        let p = Publish {
+            qos,
+            topic: s(topic),
+            payload: Bytes::from_static(b"x"),
+            ..Default::default()
+        };
+        self.session.publish(p, self.now).unwrap()
+    }
+}
+
+fn incoming(id: u16, qos: QoS) -> Packet {
+    Packet::Publish(Publish {
+        qos,
+        packet_id: id,
+        topic: s("in"),
+        payload: Bytes::from_static(b"m"),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn connack_should_emit_connected_and_flush_the_offline_queue() {
+    let mut h = Harness::v4(true);
+    h.publish("a", QoS::AtMostOnce);
+    assert_eq!(h.session.queued(), 1);
+    h.connect(false);
+    assert!(matches!(h.events()[0], Event::Connected(_)));
+    let sent = h.sent();
+    assert!(matches!(&sent[..], [Packet::Publish(p)] if p.topic.as_str() == "a"));
+    assert_eq!(h.session.queued(), 0);
+}
+
+#[test]
+fn refused_connack_should_emit_refused() {
+    let mut h = Harness::v4(true);
+    h.session.handle_connected(h.now);
+    h.recv(Packet::ConnAck(ConnAck {
+        code: 5,
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(matches!(
+        h.events()[0],
+        Event::Refused(ConnAck { code: 5, .. })
+    ));
+    assert!(!h.session.is_connected());
+}
+
+#[test]
+fn a_packet_before_connack_should_be_a_protocol_error() {
+    let mut h = Harness::v4(true);
+    h.session.handle_connected(h.now);
+    assert!(h.recv(incoming(0, QoS::AtMostOnce)).is_err());
+}
+
+#[test]
+fn missing_connack_should_time_out() {
+    let mut h = Harness::v4(true);
+    h.session.handle_connected(h.now);
+    assert_eq!(
+        h.session.poll_timeout(),
+        Some(h.now + Duration::from_secs(30))
+    );
+    h.advance(30.0);
+    assert_eq!(
+        h.session.handle_timeout(h.now),
+        Err(SessionError::ConnectTimeout)
+    );
+}
+
+#[test]
+fn qos1_publish_should_complete_on_puback_and_free_its_id() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.sent();
+    let id = h.publish("t", QoS::AtLeastOnce);
+    assert_eq!(h.session.in_flight(), 1);
+    h.recv(Packet::PubAck(Ack::new(id))).unwrap();
+    assert!(matches!(
+        h.events().last(),
+        Some(Event::Published {
+            kind: PacketType::PubAck,
+            ..
+        })
+    ));
+    assert_eq!(h.session.in_flight(), 0);
+}
+
+#[test]
+fn incoming_pubrec_should_send_pubrel_and_pubcomp_should_complete() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.events();
+    h.sent();
+    let id = h.publish("t", QoS::ExactlyOnce);
+    h.sent();
+    h.recv(Packet::PubRec(Ack::new(id))).unwrap();
+    assert_eq!(h.sent(), vec![Packet::PubRel(Ack::new(id))]);
+    assert!(h.events().is_empty());
+    h.recv(Packet::PubComp(Ack::new(id))).unwrap();
+    assert!(matches!(
+        h.events()[..],
+        [Event::Published {
+            kind: PacketType::PubComp,
+            ..
+        }]
+    ));
+    assert_eq!(h.session.in_flight(), 0);
+}
+
+#[test]
+fn unacked_publishes_and_pubrels_should_be_resent_in_order_after_reconnect() {
+    let mut h = Harness::v4(false);
+    h.connect(false);
+    h.sent();
+    let a = h.publish("a", QoS::AtLeastOnce);
+    let b = h.publish("b", QoS::ExactlyOnce);
+    let c = h.publish("c", QoS::ExactlyOnce);
+    h.recv(Packet::PubRec(Ack::new(b))).unwrap();
+    h.sent();
+    h.session.handle_connection_lost();
+    // A publish made while offline is sent after the resends, without DUP.
+    let d = h.publish("d", QoS::AtLeastOnce);
+    h.connect(true);
+    let sent = h.sent();
+    let summary: Vec<(u16, &str, bool)> = sent
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => (p.packet_id, "publish", p.dup),
+            Packet::PubRel(a) => (a.packet_id, "pubrel", false),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (a, "publish", true),
+            (b, "pubrel", false),
+            (c, "publish", true),
+            (d, "publish", false)
+        ]
+    );
+}
+
+#[test]
+fn incoming_qos1_should_be_acked_only_when_the_application_says() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.events();
+    h.sent();
+    h.recv(incoming(7, QoS::AtLeastOnce)).unwrap();
+    assert!(matches!(h.events()[..], [Event::Publish(_)]));
+    assert!(
+        h.sent().is_empty(),
+        "no PUBACK before the application handled it"
+    );
+    h.session.ack_incoming(7, QoS::AtLeastOnce, 0, h.now);
+    assert_eq!(h.sent(), vec![Packet::PubAck(Ack::new(7))]);
+}
+
+#[test]
+fn incoming_qos2_should_be_delivered_once_even_when_resent() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.events();
+    h.sent();
+    h.recv(incoming(9, QoS::ExactlyOnce)).unwrap();
+    assert_eq!(h.events().len(), 1);
+    h.session.ack_incoming(9, QoS::ExactlyOnce, 0, h.now);
+    assert_eq!(h.sent(), vec![Packet::PubRec(Ack::new(9))]);
+    // The server did not see our PUBREC and resends with DUP.
+    let Packet::Publish(mut again) = incoming(9, QoS::ExactlyOnce) else {
+        unreachable!()
+    };
+    again.dup = true;
+    h.recv(Packet::Publish(again)).unwrap();
+    assert!(h.events().is_empty(), "not delivered twice");
+    assert_eq!(h.sent(), vec![Packet::PubRec(Ack::new(9))]);
+    h.recv(Packet::PubRel(Ack::new(9))).unwrap();
+    assert!(matches!(h.events()[..], [Event::PubRel(_)]));
+    h.session.complete_incoming(9, h.now);
+    assert_eq!(h.sent(), vec![Packet::PubComp(Ack::new(9))]);
+    // A resent PUBREL after completion is answered without an event.
+    h.recv(Packet::PubRel(Ack::new(9))).unwrap();
+    assert!(h.events().is_empty());
+    assert_eq!(h.sent(), vec![Packet::PubComp(Ack::new(9))]);
+}
+
+#[test]
+fn quiet_connection_should_ping_then_time_out_without_pingresp() {
+    let mut h = Harness::new(Options::new(connect(true, 10, ProtocolVersion::V4)));
+    h.connect(false);
+    h.sent();
+    h.advance(10.0);
+    h.session.handle_timeout(h.now).unwrap();
+    assert_eq!(h.sent(), vec![Packet::PingReq]);
+    h.advance(5.0);
+    assert_eq!(
+        h.session.handle_timeout(h.now),
+        Err(SessionError::KeepaliveTimeout)
+    );
+}
+
+#[test]
+fn pingresp_should_keep_the_connection() {
+    let mut h = Harness::new(Options::new(connect(true, 10, ProtocolVersion::V4)));
+    h.connect(false);
+    h.advance(10.0);
+    h.session.handle_timeout(h.now).unwrap();
+    h.advance(1.0);
+    h.recv(Packet::PingResp).unwrap();
+    h.advance(8.0);
+    assert_eq!(h.session.handle_timeout(h.now), Ok(()));
+}
+
+#[test]
+fn server_keep_alive_should_replace_ours() {
+    let mut h = Harness::new(Options::new(connect(true, 60, ProtocolVersion::V5)));
+    h.session.handle_connected(h.now);
+    let props = crate::codec::Properties(vec![Property::ServerKeepAlive(5)]);
+    h.recv(Packet::ConnAck(ConnAck {
+        properties: props,
+        ..Default::default()
+    }))
+    .unwrap();
+    assert_eq!(
+        h.session.poll_timeout(),
+        Some(h.now + Duration::from_secs(5))
+    );
+}
+
+#[test]
+fn reconnect_without_session_should_resubscribe() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.sent();
+    let sub = Subscribe {
+        packet_id: 0,
+        properties: Default::default(),
+        filters: vec![Subscription {
+            filter: s("a/#"),
+            qos: QoS::AtLeastOnce,
+            ..Default::default()
+        }],
+    };
+    let id = h.session.subscribe(sub, h.now).unwrap();
+    h.recv(Packet::SubAck(SubAck {
+        packet_id: id,
+        properties: Default::default(),
+        return_codes: vec![1],
+    }))
+    .unwrap();
+    h.session.handle_connection_lost();
+    h.connect(false);
+    let sent = h.sent();
+    assert!(
+        matches!(&sent[..], [Packet::Subscribe(s)] if s.filters[0].filter.as_str() == "a/#"),
+        "{sent:?}"
+    );
+}
+
+#[test]
+fn first_connection_should_not_resubscribe_and_session_present_should_skip_it() {
+    let mut h = Harness::v4(false);
+    h.connect(false);
+    h.sent();
+    let sub = Subscribe {
+        packet_id: 0,
+        properties: Default::default(),
+        filters: vec![Subscription {
+            filter: s("x"),
+            ..Default::default()
+        }],
+    };
+    let id = h.session.subscribe(sub, h.now).unwrap();
+    h.recv(Packet::SubAck(SubAck {
+        packet_id: id,
+        properties: Default::default(),
+        return_codes: vec![0],
+    }))
+    .unwrap();
+    h.session.handle_connection_lost();
+    h.connect(true);
+    assert!(h.sent().is_empty(), "the server kept the session");
+}
+
+#[test]
+fn offline_qos0_without_queueing_should_fail() {
+    let mut opts = Options::new(connect(true, 60, ProtocolVersion::V4));
+    opts.queue_qos_zero = false;
+    let mut h = Harness::new(opts);
+    let p = Publish {
+        topic: s("t"),
+        ..Default::default()
+    };
+    assert_eq!(h.session.publish(p, h.now), Err(SessionError::NotConnected));
+}
+
+#[test]
+fn ids_in_use_should_be_refused_and_removed_flows_should_free_them() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    let id = h.publish("t", QoS::AtLeastOnce);
+    let again = Publish {
+        qos: QoS::AtLeastOnce,
+        packet_id: id,
+        topic: s("t"),
+        ..Default::default()
+    };
+    assert_eq!(
+        h.session.publish(again.clone(), h.now),
+        Err(SessionError::PacketIdInUse(id))
+    );
+    assert!(h.session.remove_outgoing(id));
+    assert_eq!(h.session.publish(again, h.now), Ok(id));
+}
+
+#[test]
+fn disconnect_should_end_the_session() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.sent();
+    h.session.disconnect(Disconnect::default(), h.now);
+    assert_eq!(h.sent(), vec![Packet::Disconnect(Disconnect::default())]);
+    assert!(h.session.is_ended());
+    assert_eq!(
+        h.session.publish(
+            Publish {
+                topic: s("t"),
+                ..Default::default()
+            },
+            h.now
+        ),
+        Err(SessionError::NotConnected)
+    );
+}
+
+#[test]
+fn server_only_packets_should_be_protocol_errors() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    assert!(h.recv(Packet::PingReq).is_err());
+    assert!(h.recv(Packet::ConnAck(ConnAck::default())).is_err());
+}
