@@ -9,6 +9,40 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One MQTT client connection (and its reconnects). */
+export declare class NativeClient {
+  /** `connect_tape`/`data`: the CONNECT to send on every connection, as a tape record. */
+  constructor(opts: NativeClientOptions, connectTape: Uint32Array, data: Uint8Array)
+  /**
+   * Starts connecting. `on_event` is called (with no arguments) whenever events wait
+   * to be drained; it keeps Node's event loop alive until the client has finished.
+   */
+  start(onEvent: EventFn): void
+  /**
+   * Sends a packet described by a tape record: PUBLISH, SUBSCRIBE, UNSUBSCRIBE, AUTH or
+   * DISCONNECT (which ends the session). A messageId of 0 asks for a fresh one. Returns
+   * the packet id (0 when there is none).
+   */
+  send(tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number
+  /** The application handled incoming PUBLISH `id`: PUBACK (QoS 1) or PUBREC (QoS 2). */
+  ack(id: number, qos: number, reasonCode: number): void
+  /** The application delivered incoming QoS 2 message `id` after PUBREL: PUBCOMP. */
+  complete(id: number): void
+  /** Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`). */
+  removeOutgoing(id: number): boolean
+  /** The packet id most recently handed out. */
+  lastPacketId(): number
+  /** Unfinished outgoing flows and queued QoS 0 publishes. */
+  pending(): number
+  /** Stops: after writing what is queued, or at once with `force`. */
+  end(force: boolean): void
+  /**
+   * Every waiting event, as `[words, bytes]`: event records on a tape (see the module
+   * docs) and the bytes their ranges point into.
+   */
+  drain(): [Uint32Array, Buffer]
+}
+
 /**
  * A streaming MQTT parser for JS. Holds the protocol level (learned from CONNECT) and the
  * size limit; JS holds the bytes of a packet that is not complete yet.
@@ -41,3 +75,25 @@ export declare class NativeParser {
  * properties from acknowledgements as the spec allows, then refuses what is still larger.
  */
 export declare function encodePacket(tape: Uint32Array, data: Uint8Array, payload: Uint8Array, out: Uint8Array, outOffset: number, maxPacketSize: number): number
+
+/** How to reach the broker and how to behave; the CONNECT itself comes as a tape record. */
+export interface NativeClientOptions {
+  /** Host name or address. */
+  host: string
+  /** TCP port. */
+  port: number
+  /** Milliseconds between reconnect attempts; 0 turns reconnecting off. */
+  reconnectPeriod: number
+  /** Milliseconds allowed to connect and get a CONNACK. */
+  connectTimeout: number
+  /** MQTT.js `reschedulePings`. */
+  reschedulePings: boolean
+  /** MQTT.js `queueQoSZero`. */
+  queueQosZero: boolean
+  /** MQTT.js `resubscribe`. */
+  resubscribe: boolean
+  /** Largest packet accepted from the server; 0 for the protocol's limit. */
+  maxPacketSize: number
+  /** First packet id the default allocator hands out. */
+  firstPacketId: number
+}

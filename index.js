@@ -1,14 +1,29 @@
 'use strict'
 
-// mqtt-napi: the public entry, mirroring the `mqtt` package (MQTT.js 5.x).
-//
-// What is here today: the native codec, reachable as require('mqtt-napi/packet') with
-// mqtt-packet's API. The client (connect, connectAsync, MqttClient...) and the server API
-// arrive with their own work; each name is added here when it works, never as a stub.
+// mqtt-napi: the public entry, mirroring the `mqtt` package (MQTT.js 5.x). Each name is
+// added here when it works, never as a stub.
 
 const packet = require('./lib/packet')
+const { MqttClient } = require('./lib/client')
+const { connect, connectAsync } = require('./lib/connect')
+const { Store } = require('./lib/store')
+const { DefaultMessageIdProvider, UniqueMessageIdProvider } = require('./lib/message-id')
+const { ReasonCodes, ErrorWithReasonCode } = require('./lib/errors')
+
+const MQTTJS_VERSION = MqttClient.VERSION
 
 module.exports = {
+  connect,
+  connectAsync,
+  MqttClient,
+  Client: MqttClient,
+  Store,
+  DefaultMessageIdProvider,
+  UniqueMessageIdProvider,
+  ReasonCodes,
+  ErrorWithReasonCode,
+  MQTTJS_VERSION,
   /** The native codec with mqtt-packet 9's API (also at 'mqtt-napi/packet'). */
   packet
 }
+module.exports.default = module.exports

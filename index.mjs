@@ -1,5 +1,17 @@
 // ESM entry: `import mqtt from 'mqtt-napi'` and named imports of everything index.js exports.
 import mqtt from './index.js'
 
-export const { packet } = mqtt
+export const {
+  connect,
+  connectAsync,
+  MqttClient,
+  Client,
+  Store,
+  DefaultMessageIdProvider,
+  UniqueMessageIdProvider,
+  ReasonCodes,
+  ErrorWithReasonCode,
+  MQTTJS_VERSION,
+  packet
+} = mqtt
 export default mqtt

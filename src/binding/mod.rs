@@ -5,6 +5,7 @@
 // napi exports must be `pub` even though the module is private.
 #![allow(unreachable_pub)]
 
+mod client;
 mod error;
 mod packet;
 mod tape;

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::{Uint32ArraySlice, Uint8ArraySlice};
 use napi_derive::napi;
 
 use super::error::{invalid_arg, Code, JsError, JsResultExt};
-use super::tape::{TapeReader, TapeWriter};
+use super::tape::{Ranges, TapeReader, TapeWriter};
 use crate::codec::{read_header, DecodeError, Decoder, ProtocolVersion, MAX_PACKET_SIZE};
 
 /// `state[2]` after `parse`: every complete packet was written; wait for more bytes.
@@ -130,7 +130,7 @@ impl NativeParser {
             self.record.clear();
             TapeWriter {
                 words: &mut self.record,
-                base,
+                ranges: Ranges::Borrowed(base),
             }
             .packet(&packet, level, header.first_byte, header.body_len);
             if words + self.record.len() > tape.len() {

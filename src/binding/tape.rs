@@ -32,11 +32,18 @@ use crate::codec::{
     ProtocolVersion, Publish, QoS, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, Will,
 };
 
-/// Appends packet records to a word vector, with byte ranges relative to `base`.
+/// Where the bytes of a record's ranges are.
+pub(crate) enum Ranges<'a> {
+    /// In the Buffer JS passed in, whose byte 0 is at this address.
+    Borrowed(usize),
+    /// Copied to the end of this vector, which becomes a Buffer for JS.
+    Copied(&'a mut Vec<u8>),
+}
+
+/// Appends packet records to a word vector.
 pub(crate) struct TapeWriter<'a> {
     pub(crate) words: &'a mut Vec<u32>,
-    /// Address of byte 0 of the Buffer that JS holds.
-    pub(crate) base: usize,
+    pub(crate) ranges: Ranges<'a>,
 }
 
 impl TapeWriter<'_> {
@@ -45,11 +52,18 @@ impl TapeWriter<'_> {
         // unrelated to the frame: an empty field is written as 0..0.
         if b.is_empty() {
             self.words.extend_from_slice(&[0, 0]);
-        } else {
-            let start = (b.as_ptr() as usize - self.base) as u32;
-            self.words
-                .extend_from_slice(&[start, start + b.len() as u32]);
+            return;
         }
+        let start = match &mut self.ranges {
+            Ranges::Borrowed(base) => (b.as_ptr() as usize - *base) as u32,
+            Ranges::Copied(out) => {
+                let start = out.len() as u32;
+                out.extend_from_slice(b);
+                start
+            }
+        };
+        self.words
+            .extend_from_slice(&[start, start + b.len() as u32]);
     }
 
     fn props(&mut self, props: &Properties) {
@@ -465,7 +479,7 @@ mod tests {
             let p = decoder.decode_body(h.first_byte, body).unwrap();
             TapeWriter {
                 words: &mut words,
-                base: bytes.as_ptr() as usize,
+                ranges: Ranges::Borrowed(bytes.as_ptr() as usize),
             }
             .packet(&p, level, h.first_byte, h.body_len);
             decoded.push(p);

@@ -341,7 +341,7 @@ impl Packet {
     }
 
     /// First byte of the fixed header.
-    fn first_byte(&self) -> u8 {
+    pub fn first_byte(&self) -> u8 {
         let t = self.packet_type();
         let flags = match self {
             Packet::Publish(p) => p.header_flags(),

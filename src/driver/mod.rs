@@ -1,3 +1,4 @@
-//! Small tokio loops joining a session to a transport: client, server connection, shutdown.
-//!
-//! Not built yet: it arrives with the client work (issue 3).
+//! Small tokio loops joining a session to a transport. The client's is in `client`; the
+//! server connection's arrives with the server work (issue 5).
+
+pub mod client;

@@ -110,6 +110,10 @@ pub enum SessionError {
     /// A QoS 0 publish while offline with queueing off, or a command after end.
     #[error("client disconnected")]
     NotConnected,
+    /// The server refused the connection (CONNACK return or reason code); the event
+    /// [`Event::Refused`] carries the packet.
+    #[error("connection refused with code {0}")]
+    Refused(u8),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -500,8 +504,9 @@ impl Session {
     fn on_connack(&mut self, c: ConnAck, now: Instant) -> Result<(), SessionError> {
         if c.code != 0 {
             self.state = State::Disconnected;
+            let code = c.code;
             self.events.push_back(Event::Refused(c));
-            return Ok(());
+            return Err(SessionError::Refused(code));
         }
         self.state = State::Connected;
         let server_keep_alive = c.properties.iter().find_map(|p| match p {

@@ -106,11 +106,15 @@ fn connack_should_emit_connected_and_flush_the_offline_queue() {
 fn refused_connack_should_emit_refused() {
     let mut h = Harness::v4(true);
     h.session.handle_connected(h.now);
-    h.recv(Packet::ConnAck(ConnAck {
+    let r = h.recv(Packet::ConnAck(ConnAck {
         code: 5,
         ..Default::default()
-    }))
-    .unwrap();
+    }));
+    assert_eq!(
+        r,
+        Err(SessionError::Refused(5)),
+        "the driver closes the connection"
+    );
     assert!(matches!(
         h.events()[0],
         Event::Refused(ConnAck { code: 5, .. })

@@ -1,4 +1,52 @@
-//! tokio I/O: TCP, TLS (tokio-rustls), WebSocket, and a transport fed by JS streams.
-//!
-//! Not built yet: TCP arrives with the client work (issue 3), the rest with the transports
-//! work (issue 6).
+//! tokio I/O: opening connections. TCP today; TLS, WebSocket and JS-fed streams arrive with
+//! the transports work (issue 6). Every transport is an `AsyncRead + AsyncWrite` stream.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+pub mod tcp;
+
+/// What every transport hands the driver.
+pub trait AsyncReadWrite: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> AsyncReadWrite for T {}
+
+/// A boxed transport stream.
+pub type Stream = Box<dyn AsyncReadWrite>;
+
+/// Why a connection could not be opened; keeps the `io::Error` so its kind reaches JS as
+/// an errno-style code (`ECONNREFUSED`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The operating system refused or failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, e.g. `connect 127.0.0.1:1883`.
+        context: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The host name did not resolve to any address.
+    #[error("getaddrinfo ENOTFOUND {0}")]
+    NotFound(String),
+}
+
+impl Error {
+    /// Node-style error code: `ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`...
+    pub fn code(&self) -> &'static str {
+        use std::io::ErrorKind::*;
+        match self {
+            Error::NotFound(_) => "ENOTFOUND",
+            Error::Io { source, .. } => match source.kind() {
+                ConnectionRefused => "ECONNREFUSED",
+                ConnectionReset => "ECONNRESET",
+                ConnectionAborted => "ECONNABORTED",
+                TimedOut => "ETIMEDOUT",
+                BrokenPipe => "EPIPE",
+                AddrNotAvailable => "EADDRNOTAVAIL",
+                NotConnected => "ENOTCONN",
+                UnexpectedEof => "ECONNRESET",
+                _ => "EIO",
+            },
+        }
+    }
+}

@@ -1,0 +1,560 @@
+// @ts-check
+'use strict'
+
+// MqttClient: MQTT.js's client surface over the native engine. This file adapts
+// arguments, options, events and errors; protocol decisions (packet ids, resends,
+// keepalive, acks' timing) are made in Rust (src/session).
+
+const { EventEmitter } = require('node:events')
+const native = require('./native')
+const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
+const { Store } = require('./store')
+const { DefaultMessageIdProvider } = require('./message-id')
+const { ReasonCodes, connackError } = require('./errors')
+const { validateTopic, validateFilter } = require('./validate')
+
+const VERSION = require('../package.json').mqttjsVersion || '5.16.0'
+
+// Native event kinds (src/binding/client.rs).
+const PACKET = 1
+const ERROR = 2
+const CLOSE = 3
+const RECONNECT = 4
+const FINISHED = 5
+
+// Errors MQTT.js treats as a reason to reconnect quietly rather than emit 'error'.
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'EADDRINUSE', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT'])
+
+const DEFAULTS = {
+  keepalive: 60,
+  reschedulePings: true,
+  protocolId: 'MQTT',
+  protocolVersion: 4,
+  reconnectPeriod: 1000,
+  connectTimeout: 30 * 1000,
+  clean: true,
+  resubscribe: true,
+  queueQoSZero: true,
+  writeCache: true,
+  timerVariant: 'auto'
+}
+
+function defaultId () {
+  return `mqttjs_${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}`
+}
+
+const noop = () => {}
+
+/** Stands for the connection as MQTT.js's `client.stream`: destroy() or end() drops it. */
+class NativeStream extends EventEmitter {
+  /** @param {MqttClient} client */
+  constructor (client) {
+    super()
+    this._client = client
+    this.destroyed = false
+  }
+
+  /** @param {Error} [err] */
+  destroy (err) {
+    if (this.destroyed) return this
+    this.destroyed = true
+    if (err) this._client.emit('error', err)
+    this._client._native?.end(true)
+    return this
+  }
+
+  end () {
+    this._client._native?.end(false)
+    return this
+  }
+
+  write () { return true }
+}
+
+class MqttClient extends EventEmitter {
+  /**
+   * @param {any} streamBuilder unused for native transports (kept for MQTT.js's signature)
+   * @param {any} options
+   */
+  constructor (streamBuilder, options) {
+    super()
+    /** @type {any} */
+    const o = { ...DEFAULTS, ...(options || {}) }
+    if (!o.clientId || typeof o.clientId !== 'string') o.clientId = options && typeof options.clientId === 'string' && o.protocolVersion >= 4 ? '' : defaultId()
+    if (o.protocolVersion === 3 && !options?.protocolId) o.protocolId = 'MQIsdp'
+    if (o.log === undefined) o.log = noop
+    if (!o.customHandleAcks) o.customHandleAcks = (_t, _m, _p, done) => done(null, 0)
+    this.options = o
+    this.streamBuilder = streamBuilder
+    this.messageIdProvider = o.messageIdProvider || new DefaultMessageIdProvider()
+    this.outgoingStore = o.outgoingStore || new Store()
+    this.incomingStore = o.incomingStore || new Store()
+    this.queueQoSZero = o.queueQoSZero
+    this.connected = false
+    this.disconnecting = false
+    this.disconnected = false
+    this.reconnecting = false
+    /** @type {Array<{packet: any, cb: Function}>} */
+    this.queue = []
+    /** @type {Record<number, {volatile: boolean, cb: Function}>} */
+    this.outgoing = {}
+    /** @type {Record<number, string>} */
+    this.messageIdToTopic = {}
+    this._resubscribeTopics = {}
+    this._firstConnection = true
+    /** @type {any} */
+    this.connackPacket = null
+    /** @type {any} */
+    this._native = null
+    this.stream = new NativeStream(this)
+    this._builder = new TapeBuilder()
+    this._deferred = []
+    this.log = typeof o.log === 'function' ? o.log : noop
+    if (!o.manualConnect) this.connect()
+  }
+
+  static get VERSION () { return VERSION }
+
+  /** Opens the connection (automatic unless `manualConnect`). */
+  connect () {
+    const o = this.options
+    this.disconnected = false
+    const connect = {
+      cmd: 'connect',
+      protocolId: o.protocolId,
+      protocolVersion: o.protocolVersion,
+      clean: o.clean,
+      clientId: o.clientId,
+      keepalive: o.keepalive,
+      username: o.username,
+      password: typeof o.password === 'string' ? Buffer.from(o.password) : o.password,
+      will: o.will ? { ...o.will, payload: o.will.payload ?? '' } : undefined,
+      properties: o.properties
+    }
+    const b = this._builder
+    writePacket(b, connect, { protocolVersion: o.protocolVersion })
+    this._native = new native.NativeClient({
+      host: o.hostname || o.host || 'localhost',
+      port: Number(o.port) || 1883,
+      reconnectPeriod: o.reconnectPeriod,
+      connectTimeout: o.connectTimeout,
+      reschedulePings: o.reschedulePings !== false,
+      queueQosZero: o.queueQoSZero !== false,
+      resubscribe: o.resubscribe !== false,
+      maxPacketSize: o.properties?.maximumPacketSize || 0,
+      firstPacketId: Math.max(1, Math.floor(Math.random() * 65535))
+    }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
+    this._native.start(() => this._drain())
+    return this
+  }
+
+  _drain () {
+    const nat = this._native
+    if (!nat) return
+    const [t, bytes] = nat.drain()
+    for (let i = 0; i < t.length;) {
+      const kind = t[i++]
+      switch (kind) {
+        case PACKET: {
+          const [packet, next] = readPacket(t, i, bytes)
+          i = next
+          if (this.listenerCount('packetreceive')) this.emit('packetreceive', packet)
+          this._onPacket(packet)
+          break
+        }
+        case ERROR: {
+          const code = bytes.toString('utf8', t[i], t[i + 1])
+          const message = bytes.toString('utf8', t[i + 2], t[i + 3])
+          i += 4
+          this._onError(code, message)
+          break
+        }
+        case CLOSE: this._onClose(); break
+        case RECONNECT:
+          this.reconnecting = true
+          this.emit('reconnect')
+          break
+        case FINISHED: this._onFinished(); break
+      }
+    }
+  }
+
+  /** @param {any} packet */
+  _onPacket (packet) {
+    switch (packet.cmd) {
+      case 'connack': return this._onConnack(packet)
+      case 'publish': return this._onPublish(packet)
+      case 'pubrel': return this._onPubrel(packet)
+      case 'puback': case 'pubcomp': case 'pubrec': return this._onAck(packet)
+      case 'suback': case 'unsuback': return this._onAck(packet)
+      case 'disconnect': return this.emit('disconnect', packet)
+      case 'auth': return this.emit('auth', packet)
+    }
+  }
+
+  /** @param {any} packet */
+  _onConnack (packet) {
+    const rc = this.options.protocolVersion === 5 ? packet.reasonCode : packet.returnCode
+    this.connackPacket = packet
+    if (rc !== 0) {
+      this.emit('error', connackError(rc, this.options.protocolVersion))
+      return
+    }
+    this.connected = true
+    this.reconnecting = false
+    this._firstConnection = false
+    this.emit('connect', packet)
+    // Callbacks of QoS 0 publishes queued while offline: the native side sent them now.
+    const queued = this.queue
+    this.queue = []
+    for (const q of queued) q.cb()
+  }
+
+  /** @param {any} packet */
+  _onPublish (packet) {
+    const { topic, payload, qos, messageId } = packet
+    const nat = this._native
+    if (qos === 0) {
+      this.emit('message', topic, payload, packet)
+      this.handleMessage(packet, noop)
+      return
+    }
+    this.options.customHandleAcks(topic, payload, packet, (error, code) => {
+      if (typeof error === 'number') { code = error; error = null }
+      if (error) return this.emit('error', error)
+      code = code || 0
+      if (!ReasonCodes.validPubackCode(code)) return this.emit('error', new Error(`Wrong reason code for ${qos === 1 ? 'puback' : 'pubrec'}`))
+      if (qos === 1) {
+        if (!code) this.emit('message', topic, payload, packet)
+        this.handleMessage(packet, (err) => {
+          if (err) return
+          nat.ack(messageId, 1, code)
+        })
+      } else if (code) {
+        nat.ack(messageId, 2, code)
+      } else {
+        this.incomingStore.put(packet, () => nat.ack(messageId, 2, 0))
+      }
+    })
+  }
+
+  /** @param {any} pubrel */
+  _onPubrel (pubrel) {
+    const nat = this._native
+    this.incomingStore.get(pubrel, (err, pub) => {
+      if (err || !pub) {
+        nat.complete(pubrel.messageId)
+        return
+      }
+      this.emit('message', pub.topic, pub.payload, pub)
+      this.handleMessage(pub, (err2) => {
+        if (err2) return
+        this.incomingStore.del(pub, noop)
+        nat.complete(pubrel.messageId)
+      })
+    })
+  }
+
+  /** @param {any} packet */
+  _onAck (packet) {
+    const id = packet.messageId
+    const entry = this.outgoing[id]
+    if (!entry) return
+    delete this.outgoing[id]
+    delete this.messageIdToTopic[id]
+    this.messageIdProvider.deallocate?.(id)
+    const rc = packet.reasonCode
+    const failed = (packet.cmd === 'pubrec' || packet.cmd === 'puback') && rc >= 0x80
+    if (packet.cmd !== 'suback' && packet.cmd !== 'unsuback') this.outgoingStore.del(packet, noop)
+    if (failed) {
+      const err = new Error(`Publish error: ${ReasonCodes.message(rc)}`)
+      // @ts-ignore
+      err.code = rc
+      entry.cb(err, packet)
+    } else if (packet.cmd === 'suback') {
+      entry.cb(null, packet)
+    } else {
+      entry.cb(null, packet)
+    }
+    if (Object.keys(this.outgoing).length === 0) this.emit('outgoingEmpty')
+  }
+
+  /** @param {string} code @param {string} message */
+  _onError (code, message) {
+    if (code === 'ERR_MQTT_REFUSED') return // reported from the CONNACK
+    /** @type {any} */
+    const err = new Error(message)
+    err.code = code
+    if (SOCKET_ERRORS.has(code)) {
+      this.log(`socket error: ${message}`)
+      this._lastSocketError = err
+      return
+    }
+    this.emit('error', err)
+  }
+
+  _onClose () {
+    const wasConnected = this.connected
+    this.connected = false
+    this.emit('close')
+    if (!this.disconnecting && this.options.reconnectPeriod > 0) {
+      if (wasConnected || this._firstConnection || !this.reconnecting) this.emit('offline')
+    }
+  }
+
+  _onFinished () {
+    const nat = this._native
+    this._native = null
+    if (nat) nat.end(true)
+    this.connected = false
+    this.reconnecting = false
+    if (this.disconnecting) {
+      this.disconnected = true
+      this._failPending(new Error('Connection closed'))
+      const done = this._endCallback
+      this._endCallback = null
+      this.emit('end')
+      if (done) done()
+    }
+  }
+
+  /** @param {Error} err */
+  _failPending (err) {
+    const outgoing = this.outgoing
+    this.outgoing = {}
+    for (const id of Object.keys(outgoing)) outgoing[id].cb(err)
+    const queued = this.queue
+    this.queue = []
+    for (const q of queued) q.cb(err)
+  }
+
+  /** Sends a packet object through the native session; returns its messageId. */
+  _send (packet) {
+    const b = this._builder
+    const payload = writePacket(b, packet, this.options)
+    return this._native.send(b.t.subarray(0, b.n), b.data.subarray(0, b.pos), payload || EMPTY)
+  }
+
+  /**
+   * publish(topic, message, [options], [callback])
+   * @param {string} topic @param {string | Buffer} message @param {any} [opts] @param {Function} [callback]
+   */
+  publish (topic, message, opts, callback) {
+    if (typeof opts === 'function') { callback = opts; opts = null }
+    opts = { qos: 0, retain: false, dup: false, ...(opts || {}) }
+    const cb = callback || noop
+    if (this._checkDisconnecting(cb)) return this
+    const err = validateTopic(topic, this.options.protocolVersion === 5 && opts.properties?.topicAlias)
+    if (err) { process.nextTick(cb, err); return this }
+    const qos = opts.qos
+    if (qos !== 0 && qos !== 1 && qos !== 2) { process.nextTick(cb, new Error('Invalid QoS')); return this }
+    const packet = { cmd: 'publish', topic, payload: message ?? '', qos, retain: opts.retain, dup: opts.dup, messageId: 0, properties: opts.properties }
+    if (qos > 0) packet.messageId = this._allocateId()
+    let id
+    try {
+      id = this._send(packet)
+    } catch (e) {
+      process.nextTick(cb, e)
+      return this
+    }
+    if (qos === 0) {
+      if (this.connected) process.nextTick(cb)
+      else this.queue.push({ packet, cb })
+    } else {
+      packet.messageId = id
+      this.outgoing[id] = { volatile: false, cb }
+      this.messageIdToTopic[id] = topic
+      this.outgoingStore.put(packet, noop)
+    }
+    if (this.listenerCount('packetsend')) this.emit('packetsend', packet)
+    return this
+  }
+
+  publishAsync (topic, message, opts) {
+    return new Promise((resolve, reject) => {
+      this.publish(topic, message, opts, (err, packet) => (err ? reject(err) : resolve(packet)))
+    })
+  }
+
+  _allocateId () {
+    // The default provider leaves the choice to the native session (0), which skips ids
+    // still in flight; a custom provider (MQTT.js option) decides itself.
+    if (this.messageIdProvider instanceof DefaultMessageIdProvider) return 0
+    const id = this.messageIdProvider.allocate()
+    if (id === null) throw new Error('No message id is available')
+    return id
+  }
+
+  /**
+   * subscribe(topic | topic[] | {topic: qos | opts}, [options], [callback])
+   */
+  subscribe (topicObject, opts, callback) {
+    if (typeof opts === 'function') { callback = opts; opts = null }
+    const cb = callback || noop
+    if (this._checkDisconnecting(cb)) return this
+    const version = this.options.protocolVersion
+    const base = { qos: 0, ...(opts || {}) }
+    /** @type {any[]} */
+    let subs = []
+    if (typeof topicObject === 'string') topicObject = [topicObject]
+    if (Array.isArray(topicObject)) {
+      subs = topicObject.map((topic) => ({ topic, qos: base.qos, nl: base.nl, rap: base.rap, rh: base.rh }))
+    } else if (topicObject && typeof topicObject === 'object') {
+      subs = Object.keys(topicObject).map((topic) => {
+        const v = topicObject[topic]
+        return typeof v === 'object' ? { topic, qos: v.qos ?? 0, nl: v.nl, rap: v.rap, rh: v.rh } : { topic, qos: v }
+      })
+    }
+    if (subs.length === 0) { process.nextTick(cb, new Error('Invalid topic')); return this }
+    for (const s of subs) {
+      const err = validateFilter(s.topic)
+      if (err) { process.nextTick(cb, err); return this }
+    }
+    const subscriptions = subs.map((s) => version === 5
+      ? { topic: s.topic, qos: s.qos, nl: s.nl || false, rap: s.rap || false, rh: s.rh || 0 }
+      : { topic: s.topic, qos: s.qos })
+    const packet = { cmd: 'subscribe', messageId: this._allocateId(), subscriptions, properties: base.properties }
+    let id
+    try {
+      id = this._send(packet)
+    } catch (e) {
+      process.nextTick(cb, e)
+      return this
+    }
+    packet.messageId = id
+    for (const s of subscriptions) this._resubscribeTopics[s.topic] = s
+    this.outgoing[id] = {
+      volatile: true,
+      cb: (err, suback) => {
+        if (err) return cb(err)
+        const granted = subscriptions.map((s, k) => ({ topic: s.topic, qos: suback.granted[k] }))
+        if (version === 5) granted.forEach((g, k) => { if (subscriptions[k].nl !== undefined) Object.assign(g, { nl: subscriptions[k].nl, rap: subscriptions[k].rap, rh: subscriptions[k].rh }) })
+        cb(null, granted, suback)
+      }
+    }
+    if (this.listenerCount('packetsend')) this.emit('packetsend', packet)
+    return this
+  }
+
+  subscribeAsync (topicObject, opts) {
+    return new Promise((resolve, reject) => {
+      this.subscribe(topicObject, opts, (err, granted) => (err ? reject(err) : resolve(granted)))
+    })
+  }
+
+  /** unsubscribe(topic | topic[], [options], [callback]) */
+  unsubscribe (topic, opts, callback) {
+    if (typeof opts === 'function') { callback = opts; opts = null }
+    const cb = callback || noop
+    if (this._checkDisconnecting(cb)) return this
+    const unsubscriptions = typeof topic === 'string' ? [topic] : topic
+    if (!Array.isArray(unsubscriptions) || unsubscriptions.length === 0) { process.nextTick(cb, new Error('Invalid topic')); return this }
+    const packet = { cmd: 'unsubscribe', messageId: this._allocateId(), unsubscriptions, properties: opts?.properties }
+    let id
+    try {
+      id = this._send(packet)
+    } catch (e) {
+      process.nextTick(cb, e)
+      return this
+    }
+    for (const t of unsubscriptions) delete this._resubscribeTopics[t]
+    this.outgoing[id] = { volatile: true, cb }
+    return this
+  }
+
+  unsubscribeAsync (topic, opts) {
+    return new Promise((resolve, reject) => {
+      this.unsubscribe(topic, opts, (err, packet) => (err ? reject(err) : resolve(packet)))
+    })
+  }
+
+  /**
+   * end([force], [options], [callback]): sends DISCONNECT (unless force) and closes.
+   */
+  end (force, opts, cb) {
+    if (typeof force === 'function') { cb = force; force = false; opts = null }
+    if (typeof opts === 'function') { cb = opts; opts = null }
+    if (typeof force === 'object' && force !== null) { opts = force; force = false }
+    cb = cb || noop
+    if (this.disconnecting) {
+      if (this.disconnected) process.nextTick(cb)
+      else this.once('end', () => cb())
+      return this
+    }
+    this.disconnecting = true
+    const nat = this._native
+    if (!nat) {
+      this.disconnected = true
+      process.nextTick(() => { this.emit('end'); cb() })
+      return this
+    }
+    this._endCallback = cb
+    if (!force && this.connected) {
+      try {
+        this._send({ cmd: 'disconnect', reasonCode: opts?.reasonCode || 0, properties: opts?.properties })
+      } catch {}
+    }
+    nat.end(!!force)
+    return this
+  }
+
+  endAsync (force, opts) {
+    return new Promise((resolve) => this.end(force, opts, () => resolve(undefined)))
+  }
+
+  /** Drops the flow of outgoing message `messageId` without waiting for its ack. */
+  removeOutgoingMessage (messageId) {
+    const entry = this.outgoing[messageId]
+    if (entry) {
+      delete this.outgoing[messageId]
+      this._native?.removeOutgoing(messageId)
+      this.outgoingStore.del({ messageId }, noop)
+      entry.cb(new Error('Message removed'))
+    }
+    return this
+  }
+
+  /** The last message id handed out. */
+  getLastMessageId () {
+    if (this.messageIdProvider instanceof DefaultMessageIdProvider) return this._native ? this._native.lastPacketId() : null
+    return this.messageIdProvider.getLastAllocated()
+  }
+
+  /** Called for each received PUBLISH before it is acknowledged; override to defer acks. */
+  handleMessage (_packet, callback) {
+    callback()
+  }
+
+  /** Reconnects now (after end(), it starts a new connection). */
+  reconnect (opts) {
+    if (this.disconnecting && !this.disconnected) {
+      this.once('end', () => this.reconnect(opts))
+      return this
+    }
+    if (this._native) {
+      this._native.end(true)
+      this._native = null
+    }
+    this.disconnecting = false
+    this.disconnected = false
+    this.connect()
+    return this
+  }
+
+  _checkDisconnecting (cb) {
+    if (this.disconnecting) {
+      process.nextTick(cb, new Error('client disconnecting'))
+      return true
+    }
+    return false
+  }
+
+  isConnected () { return this.connected }
+  isReconnecting () { return this.reconnecting }
+  canPublish () { return !this.disconnecting }
+  isQueued () { return Object.keys(this.outgoing).length + this.queue.length > 0 }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+module.exports = { MqttClient, defaultId }

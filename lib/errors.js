@@ -1,0 +1,80 @@
+// @ts-check
+'use strict'
+
+// Reason codes and MQTT.js-shaped errors. Texts are the spec's names of the codes
+// (MQTT 3.1.1 table 3.1 for return codes 1-5, MQTT 5 section 2.4 for the rest).
+
+/** @type {Record<number, string>} */
+const ReasonCodes = {
+  0: '',
+  1: 'Unacceptable protocol version',
+  2: 'Identifier rejected',
+  3: 'Server unavailable',
+  4: 'Bad username or password',
+  5: 'Not authorized',
+  16: 'No matching subscribers',
+  17: 'No subscription existed',
+  128: 'Unspecified error',
+  129: 'Malformed Packet',
+  130: 'Protocol Error',
+  131: 'Implementation specific error',
+  132: 'Unsupported Protocol Version',
+  133: 'Client Identifier not valid',
+  134: 'Bad User Name or Password',
+  135: 'Not authorized',
+  136: 'Server unavailable',
+  137: 'Server busy',
+  138: 'Banned',
+  139: 'Server shutting down',
+  140: 'Bad authentication method',
+  141: 'Keep Alive timeout',
+  142: 'Session taken over',
+  143: 'Topic Filter invalid',
+  144: 'Topic Name invalid',
+  145: 'Packet identifier in use',
+  146: 'Packet Identifier not found',
+  147: 'Receive Maximum exceeded',
+  148: 'Topic Alias invalid',
+  149: 'Packet too large',
+  150: 'Message rate too high',
+  151: 'Quota exceeded',
+  152: 'Administrative action',
+  153: 'Payload format invalid',
+  154: 'Retain not supported',
+  155: 'QoS not supported',
+  156: 'Use another server',
+  157: 'Server moved',
+  158: 'Shared Subscriptions not supported',
+  159: 'Connection rate exceeded',
+  160: 'Maximum connect time',
+  161: 'Subscription Identifiers not supported',
+  162: 'Wildcard Subscriptions not supported'
+}
+
+const PUBACK_CODES = new Set([0, 16, 128, 131, 135, 144, 145, 151, 153])
+
+const helpers = {
+  /** @param {number} code */
+  message (code) { return ReasonCodes[code] || `code ${code}` },
+  /** @param {number} code */
+  validPubackCode (code) { return PUBACK_CODES.has(code) }
+}
+Object.defineProperty(ReasonCodes, 'message', { value: helpers.message, enumerable: false })
+Object.defineProperty(ReasonCodes, 'validPubackCode', { value: helpers.validPubackCode, enumerable: false })
+
+/** An Error with a numeric MQTT reason `code`, as MQTT.js's ErrorWithReasonCode. */
+class ErrorWithReasonCode extends Error {
+  /** @param {string} message @param {number} code */
+  constructor (message, code) {
+    super(message)
+    this.code = code
+    Object.setPrototypeOf(this, ErrorWithReasonCode.prototype)
+  }
+}
+
+/** The error MQTT.js emits for a refused CONNACK. @param {number} rc @param {number} _version */
+function connackError (rc, _version) {
+  return new ErrorWithReasonCode(`Connection refused: ${ReasonCodes[rc] || rc}`, rc)
+}
+
+module.exports = { ReasonCodes: /** @type {any} */ (ReasonCodes), ErrorWithReasonCode, connackError }

@@ -1,0 +1,399 @@
+//! `NativeClient`: the native half of `MqttClient`. JS sends packets as tape records (the
+//! same layout as `mqtt-napi/packet`) and drains events in batches: one ThreadsafeFunction
+//! call announces that events are waiting, and `drain()` returns all of them as tape
+//! records whose bytes are copied into one Buffer.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use napi::bindgen_prelude::{Buffer, Uint32Array};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+use super::error::{invalid_arg, Code, JsError};
+use super::tape::{Ranges, TapeReader, TapeWriter};
+use crate::codec::{
+    Connect, MqttStr, Packet, PacketType, Properties, Property, QoS, MAX_PACKET_SIZE,
+};
+use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
+use crate::session::{Event, Options, Session, SessionError};
+
+/// Event kinds on the drained tape; a PACKET is followed by a packet record.
+const PACKET: u32 = 1;
+const ERROR: u32 = 2;
+const CLOSE: u32 = 3;
+const RECONNECT: u32 = 4;
+const FINISHED: u32 = 5;
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        // One I/O thread serves every client of the process; the work per packet is small.
+        // Failing to start a thread pool leaves nothing sensible to do, hence the expect.
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("mqtt-napi-io")
+            .enable_all()
+            .build()
+            .expect("mqtt-napi: cannot start the I/O runtime")
+    })
+}
+
+/// How to reach the broker and how to behave; the CONNECT itself comes as a tape record.
+#[napi(object)]
+pub struct NativeClientOptions {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u32,
+    /// Milliseconds between reconnect attempts; 0 turns reconnecting off.
+    pub reconnect_period: f64,
+    /// Milliseconds allowed to connect and get a CONNACK.
+    pub connect_timeout: f64,
+    /// MQTT.js `reschedulePings`.
+    pub reschedule_pings: bool,
+    /// MQTT.js `queueQoSZero`.
+    pub queue_qos_zero: bool,
+    /// MQTT.js `resubscribe`.
+    pub resubscribe: bool,
+    /// Largest packet accepted from the server; 0 for the protocol's limit.
+    pub max_packet_size: f64,
+    /// First packet id the default allocator hands out.
+    pub first_packet_id: u32,
+}
+
+type EventFn =
+    ThreadsafeFunction<(), napi::bindgen_prelude::Unknown<'static>, (), napi::Status, false>;
+
+/// One MQTT client connection (and its reconnects).
+#[napi]
+pub struct NativeClient {
+    shared: Arc<Shared>,
+    notify: Arc<Mutex<Option<EventFn>>>,
+    config: Config,
+    started: bool,
+}
+
+fn ms(v: f64) -> Duration {
+    Duration::from_millis(if v.is_finite() && v > 0.0 {
+        v as u64
+    } else {
+        0
+    })
+}
+
+fn session_error(e: SessionError) -> JsError {
+    let code = match e {
+        SessionError::NoPacketId | SessionError::PacketIdInUse(_) => "ERR_MQTT_PACKET_ID",
+        SessionError::NotConnected => "ERR_MQTT_CLIENT_DISCONNECTED",
+        _ => "ERR_MQTT_PROTOCOL",
+    };
+    napi::Error::new(Code(code), e.to_string())
+}
+
+#[napi]
+impl NativeClient {
+    /// `connect_tape`/`data`: the CONNECT to send on every connection, as a tape record.
+    #[napi(constructor)]
+    pub fn new(
+        opts: NativeClientOptions,
+        connect_tape: &[u32],
+        data: &[u8],
+    ) -> Result<Self, JsError> {
+        // SAFETY: the packet read over the borrowed bytes is deep-copied (`owned_connect`)
+        // before this call returns, and JS cannot run meanwhile.
+        let borrowed: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(data) };
+        let (_, packet) = TapeReader::new(connect_tape, borrowed, b"")
+            .packet()
+            .map_err(invalid_arg)?;
+        let Packet::Connect(connect) = packet else {
+            return Err(invalid_arg("the first record must be a CONNECT"));
+        };
+        let connect = owned_connect(*connect);
+        connect.check().map_err(|v| invalid_arg(v.to_string()))?;
+        let mut so = Options::new(connect);
+        so.connect_timeout = ms(opts.connect_timeout).max(Duration::from_millis(1));
+        so.reschedule_pings = opts.reschedule_pings;
+        so.queue_qos_zero = opts.queue_qos_zero;
+        so.resubscribe = opts.resubscribe;
+        so.first_packet_id = opts.first_packet_id.clamp(1, 65_535) as u16;
+        let config = Config {
+            host: opts.host,
+            port: u16::try_from(opts.port).map_err(|_| invalid_arg("port must be 0 to 65535"))?,
+            reconnect_period: (opts.reconnect_period > 0.0).then(|| ms(opts.reconnect_period)),
+            connect_timeout: so.connect_timeout,
+            max_packet_size: if opts.max_packet_size >= 1.0 {
+                (opts.max_packet_size as usize).min(MAX_PACKET_SIZE)
+            } else {
+                MAX_PACKET_SIZE
+            },
+        };
+        let notify: Arc<Mutex<Option<EventFn>>> = Arc::new(Mutex::new(None));
+        let n = notify.clone();
+        let shared = Shared::new(
+            Session::new(so, Instant::now()),
+            Box::new(move || {
+                if let Some(f) = n.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                    f.call((), ThreadsafeFunctionCallMode::NonBlocking);
+                }
+            }),
+        );
+        Ok(NativeClient {
+            shared,
+            notify,
+            config,
+            started: false,
+        })
+    }
+
+    /// Starts connecting. `on_event` is called (with no arguments) whenever events wait
+    /// to be drained; it keeps Node's event loop alive until the client has finished.
+    #[napi]
+    pub fn start(&mut self, on_event: EventFn) -> Result<(), JsError> {
+        if self.started {
+            return Err(invalid_arg("already started"));
+        }
+        self.started = true;
+        *self.notify.lock().unwrap_or_else(|e| e.into_inner()) = Some(on_event);
+        let shared = self.shared.clone();
+        let notify = self.notify.clone();
+        let config = self.config.clone();
+        runtime().spawn(async move {
+            driver::run(shared, config).await;
+            // The FINISHED event is queued (and announced) already: release the function
+            // so nothing native holds the event loop any more.
+            notify.lock().unwrap_or_else(|e| e.into_inner()).take();
+        });
+        Ok(())
+    }
+
+    /// Sends a packet described by a tape record: PUBLISH, SUBSCRIBE, UNSUBSCRIBE, AUTH or
+    /// DISCONNECT (which ends the session). A messageId of 0 asks for a fresh one. Returns
+    /// the packet id (0 when there is none).
+    #[napi]
+    pub fn send(&self, tape: &[u32], data: &[u8], payload: &[u8]) -> Result<u32, JsError> {
+        // SAFETY: the packet read over these borrowed bytes is made owned (`owned()`)
+        // before it is stored anywhere, and JS cannot run meanwhile.
+        let (data, payload) = unsafe {
+            (
+                std::mem::transmute::<&[u8], &'static [u8]>(data),
+                std::mem::transmute::<&[u8], &'static [u8]>(payload),
+            )
+        };
+        let (_, packet) = TapeReader::new(tape, data, payload)
+            .packet()
+            .map_err(invalid_arg)?;
+        let mut packet = owned(packet);
+        let version = self.shared.command(|s, _| s.version());
+        // Id 0 asks the session for one; validate as if it had one already.
+        let id_slot = match &mut packet {
+            Packet::Publish(p) if p.qos != QoS::AtMostOnce => Some(&mut p.packet_id),
+            Packet::Subscribe(p) => Some(&mut p.packet_id),
+            Packet::Unsubscribe(p) => Some(&mut p.packet_id),
+            _ => None,
+        };
+        let placeholder = match id_slot {
+            Some(id) if *id == 0 => {
+                *id = 1;
+                true
+            }
+            _ => false,
+        };
+        let checked = packet.check(version);
+        if placeholder {
+            match &mut packet {
+                Packet::Publish(p) => p.packet_id = 0,
+                Packet::Subscribe(p) => p.packet_id = 0,
+                Packet::Unsubscribe(p) => p.packet_id = 0,
+                _ => {}
+            }
+        }
+        checked.map_err(|v| invalid_arg(v.to_string()))?;
+        let r = self.shared.command(|s, now| match packet {
+            Packet::Publish(p) => s.publish(p, now),
+            Packet::Subscribe(p) => s.subscribe(p, now),
+            Packet::Unsubscribe(p) => s.unsubscribe(p, now),
+            Packet::Auth(a) => {
+                s.auth(a, now);
+                Ok(0)
+            }
+            Packet::Disconnect(d) => {
+                s.disconnect(d, now);
+                Ok(0)
+            }
+            _ => Err(SessionError::NotConnected),
+        });
+        r.map(u32::from).map_err(session_error)
+    }
+
+    /// The application handled incoming PUBLISH `id`: PUBACK (QoS 1) or PUBREC (QoS 2).
+    #[napi]
+    pub fn ack(&self, id: u32, qos: u32, reason_code: u32) {
+        let qos = QoS::from_u8(qos as u8).unwrap_or(QoS::AtMostOnce);
+        self.shared
+            .command(|s, now| s.ack_incoming(id as u16, qos, reason_code as u8, now));
+    }
+
+    /// The application delivered incoming QoS 2 message `id` after PUBREL: PUBCOMP.
+    #[napi]
+    pub fn complete(&self, id: u32) {
+        self.shared
+            .command(|s, now| s.complete_incoming(id as u16, now));
+    }
+
+    /// Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`).
+    #[napi]
+    pub fn remove_outgoing(&self, id: u32) -> bool {
+        self.shared.command(|s, _| s.remove_outgoing(id as u16))
+    }
+
+    /// The packet id most recently handed out.
+    #[napi]
+    pub fn last_packet_id(&self) -> u32 {
+        self.shared.command(|s, _| s.last_packet_id() as u32)
+    }
+
+    /// Unfinished outgoing flows and queued QoS 0 publishes.
+    #[napi]
+    pub fn pending(&self) -> u32 {
+        self.shared
+            .command(|s, _| (s.in_flight() + s.queued()) as u32)
+    }
+
+    /// Stops: after writing what is queued, or at once with `force`.
+    #[napi]
+    pub fn end(&self, force: bool) {
+        self.shared.end(force);
+    }
+
+    /// Every waiting event, as `[words, bytes]`: event records on a tape (see the module
+    /// docs) and the bytes their ranges point into.
+    #[napi]
+    pub fn drain(&self) -> (Uint32Array, Buffer) {
+        let events = self.shared.drain();
+        let version = self.shared.command(|s, _| s.version());
+        let mut words = Vec::with_capacity(events.len() * 8);
+        let mut bytes = Vec::new();
+        for e in events {
+            match e {
+                ClientEvent::Session(ev) => {
+                    let p = event_packet(ev);
+                    words.push(PACKET);
+                    let body = p.body_len(version);
+                    TapeWriter {
+                        words: &mut words,
+                        ranges: Ranges::Copied(&mut bytes),
+                    }
+                    .packet(&p, version, p.first_byte(), body);
+                }
+                ClientEvent::Error { code, message } => {
+                    words.push(ERROR);
+                    for s in [code.as_bytes(), message.as_bytes()] {
+                        let start = bytes.len() as u32;
+                        bytes.extend_from_slice(s);
+                        words.extend_from_slice(&[start, bytes.len() as u32]);
+                    }
+                }
+                ClientEvent::Close => words.push(CLOSE),
+                ClientEvent::Reconnect => words.push(RECONNECT),
+                ClientEvent::Finished => words.push(FINISHED),
+            }
+        }
+        (Uint32Array::new(words), Buffer::from(bytes))
+    }
+}
+
+/// The packet that carries a session event to JS.
+fn event_packet(e: Event) -> Packet {
+    match e {
+        Event::Connected(c) | Event::Refused(c) => Packet::ConnAck(c),
+        Event::Publish(p) => Packet::Publish(p),
+        Event::PubRel(a) => Packet::PubRel(a),
+        Event::Published { ack, kind, .. } => match kind {
+            PacketType::PubRec => Packet::PubRec(ack),
+            PacketType::PubComp => Packet::PubComp(ack),
+            _ => Packet::PubAck(ack),
+        },
+        Event::SubAck(s) => Packet::SubAck(s),
+        Event::UnsubAck(u) => Packet::UnsubAck(u),
+        Event::Disconnect(d) => Packet::Disconnect(d),
+        Event::Auth(a) => Packet::Auth(a),
+    }
+}
+
+fn own_bytes(x: &bytes::Bytes) -> bytes::Bytes {
+    bytes::Bytes::copy_from_slice(x)
+}
+
+fn own_str(x: &MqttStr) -> MqttStr {
+    // The bytes were checked as UTF-8 when the string was made and are unchanged.
+    MqttStr::from_bytes(own_bytes(x.as_bytes())).unwrap_or_default()
+}
+
+fn own_props(p: &Properties) -> Properties {
+    use Property::*;
+    Properties(
+        p.iter()
+            .map(|x| match x {
+                ContentType(v) => ContentType(own_str(v)),
+                ResponseTopic(v) => ResponseTopic(own_str(v)),
+                CorrelationData(v) => CorrelationData(own_bytes(v)),
+                AssignedClientIdentifier(v) => AssignedClientIdentifier(own_str(v)),
+                AuthenticationMethod(v) => AuthenticationMethod(own_str(v)),
+                AuthenticationData(v) => AuthenticationData(own_bytes(v)),
+                ResponseInformation(v) => ResponseInformation(own_str(v)),
+                ServerReference(v) => ServerReference(own_str(v)),
+                ReasonString(v) => ReasonString(own_str(v)),
+                UserProperty(k, v) => UserProperty(own_str(k), own_str(v)),
+                other => other.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// Deep-copies every byte field of a packet JS may send, so it no longer borrows JS memory.
+fn owned(p: Packet) -> Packet {
+    match p {
+        Packet::Publish(mut x) => {
+            x.topic = own_str(&x.topic);
+            x.payload = own_bytes(&x.payload);
+            x.properties = own_props(&x.properties);
+            Packet::Publish(x)
+        }
+        Packet::Subscribe(mut x) => {
+            x.properties = own_props(&x.properties);
+            for f in &mut x.filters {
+                f.filter = own_str(&f.filter);
+            }
+            Packet::Subscribe(x)
+        }
+        Packet::Unsubscribe(mut x) => {
+            x.properties = own_props(&x.properties);
+            x.filters = x.filters.iter().map(own_str).collect();
+            Packet::Unsubscribe(x)
+        }
+        Packet::Disconnect(mut x) => {
+            x.properties = own_props(&x.properties);
+            Packet::Disconnect(x)
+        }
+        Packet::Auth(mut x) => {
+            x.properties = own_props(&x.properties);
+            Packet::Auth(x)
+        }
+        Packet::Connect(c) => Packet::Connect(Box::new(owned_connect(*c))),
+        other => other,
+    }
+}
+
+fn owned_connect(mut c: Connect) -> Connect {
+    c.client_id = own_str(&c.client_id);
+    c.username = c.username.as_ref().map(own_str);
+    c.password = c.password.as_ref().map(own_bytes);
+    c.properties = own_props(&c.properties);
+    if let Some(w) = c.will.as_mut() {
+        w.topic = own_str(&w.topic);
+        w.payload = own_bytes(&w.payload);
+        w.properties = own_props(&w.properties);
+    }
+    c
+}

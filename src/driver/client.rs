@@ -1,0 +1,338 @@
+//! The client driver: joins a [`Session`] to a transport, and keeps reconnecting.
+//!
+//! The session and the bytes waiting to be written live in [`Shared`], behind one mutex that
+//! the application's thread (JS) and the I/O task both take briefly. A command such as
+//! `publish` runs on the caller's thread, encodes straight into the write buffer and wakes
+//! the writer only when that buffer goes from empty to non-empty. Events for the
+//! application are queued and announced once through `notify` until drained.
+//!
+//! Per connection, two tasks: a reader (socket reads, decoding, the session's timers) and a
+//! writer (flushes the write buffer). Keepalive runs here, on tokio's clock, so a busy JS
+//! event loop cannot make the connection time out.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
+
+use crate::codec::{DecodeError, Decoder, MAX_PACKET_SIZE};
+use crate::session::{Event, Session, SessionError};
+use crate::transport::{self, Stream};
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Wait between a lost connection and the next attempt; `None` means do not reconnect.
+    pub reconnect_period: Option<Duration>,
+    /// Time allowed to open the connection and get a CONNACK.
+    pub connect_timeout: Duration,
+    /// Largest packet accepted from the server.
+    pub max_packet_size: usize,
+}
+
+/// What the application is told, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// A session event (packets the application handles).
+    Session(Event),
+    /// A connection failed or broke; `code` is errno-style or an MQTT error code.
+    Error {
+        /// `ECONNREFUSED`, `ERR_KEEPALIVE_TIMEOUT`, `ERR_MQTT_MALFORMED`...
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
+    /// The connection closed.
+    Close,
+    /// A new connection attempt begins.
+    Reconnect,
+    /// The driver stopped for good (after `end`, or without reconnecting).
+    Finished,
+}
+
+/// State shared by the application's thread and the I/O tasks.
+pub struct Inner {
+    /// The protocol state.
+    pub session: Session,
+    /// Encoded packets waiting for the writer.
+    pub out: BytesMut,
+    /// Events waiting for the application.
+    pub events: Vec<ClientEvent>,
+    signaled: bool,
+    ending: bool,
+    force: bool,
+}
+
+/// The shared half of a client; see the module docs.
+pub struct Shared {
+    inner: Mutex<Inner>,
+    writer: Notify,
+    wake: Notify,
+    notify: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Shared {
+    /// `notify` is called (from any thread) when events become available after a drain.
+    pub fn new(session: Session, notify: Box<dyn Fn() + Send + Sync>) -> Arc<Self> {
+        Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                session,
+                out: BytesMut::new(),
+                events: Vec::new(),
+                signaled: false,
+                ending: false,
+                force: false,
+            }),
+            writer: Notify::new(),
+            wake: Notify::new(),
+            notify,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock means a panic while holding it; the state is still the last
+        // consistent one we wrote, so keep going rather than propagate the panic.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a command against the session, then flushes what it produced.
+    pub fn command<R>(&self, f: impl FnOnce(&mut Session, Instant) -> R) -> R {
+        let mut g = self.lock();
+        let r = f(&mut g.session, Instant::now());
+        self.flush(&mut g);
+        r
+    }
+
+    /// Moves the session's packets into the write buffer and its events into the queue,
+    /// waking the writer and the application as needed.
+    fn flush(&self, g: &mut Inner) {
+        let was_empty = g.out.is_empty();
+        let version = g.session.version();
+        while let Some(p) = g.session.poll_transmit() {
+            // Packets reach the session validated, so encoding cannot fail but on a bug;
+            // such a packet is dropped rather than bringing the process down.
+            let _ = p.encode(version, &mut g.out);
+        }
+        if was_empty && !g.out.is_empty() {
+            self.writer.notify_one();
+        }
+        while let Some(e) = g.session.poll_event() {
+            g.events.push(ClientEvent::Session(e));
+        }
+        self.announce(g);
+    }
+
+    fn announce(&self, g: &mut Inner) {
+        if !g.signaled && !g.events.is_empty() {
+            g.signaled = true;
+            (self.notify)();
+        }
+    }
+
+    fn emit(&self, e: ClientEvent) {
+        let mut g = self.lock();
+        g.events.push(e);
+        self.announce(&mut g);
+    }
+
+    /// Takes every queued event; the next event will be announced again.
+    pub fn drain(&self) -> Vec<ClientEvent> {
+        let mut g = self.lock();
+        g.signaled = false;
+        std::mem::take(&mut g.events)
+    }
+
+    /// Asks the driver to stop: after flushing what is queued (DISCONNECT included), or at
+    /// once with `force`.
+    pub fn end(&self, force: bool) {
+        {
+            let mut g = self.lock();
+            g.ending = true;
+            g.force |= force;
+        }
+        self.wake.notify_one();
+        self.writer.notify_one();
+    }
+
+    fn ending(&self) -> (bool, bool) {
+        let g = self.lock();
+        (g.ending, g.force)
+    }
+}
+
+/// Connects, runs the connection, and reconnects after `reconnect_period`, until ended.
+pub async fn run(shared: Arc<Shared>, cfg: Config) {
+    loop {
+        if shared.ending().0 {
+            break;
+        }
+        let opened = tokio::select! {
+            r = tokio::time::timeout(cfg.connect_timeout, transport::tcp::connect(&cfg.host, cfg.port)) => Some(r),
+            _ = shared.wake.notified() => None,
+        };
+        let failure = match opened {
+            None => None,
+            Some(Ok(Ok(stream))) => connection(&shared, stream, &cfg).await.err(),
+            Some(Ok(Err(e))) => Some((e.code(), e.to_string())),
+            Some(Err(_)) => Some((
+                "ETIMEDOUT",
+                format!("connect ETIMEDOUT {}:{}", cfg.host, cfg.port),
+            )),
+        };
+        {
+            let mut g = shared.lock();
+            g.session.handle_connection_lost();
+            g.out.clear();
+        }
+        if let Some((code, message)) = failure {
+            if !shared.ending().1 {
+                shared.emit(ClientEvent::Error { code, message });
+            }
+        }
+        shared.emit(ClientEvent::Close);
+        let Some(period) = cfg.reconnect_period else {
+            break;
+        };
+        if shared.ending().0 {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = shared.wake.notified() => {}
+        }
+        if shared.ending().0 {
+            break;
+        }
+        shared.emit(ClientEvent::Reconnect);
+    }
+    shared.emit(ClientEvent::Finished);
+}
+
+type Failure = (&'static str, String);
+
+fn session_failure(e: SessionError) -> Failure {
+    match e {
+        SessionError::KeepaliveTimeout => ("ERR_KEEPALIVE_TIMEOUT", "Keepalive timeout".into()),
+        SessionError::ConnectTimeout => ("ERR_CONNACK_TIMEOUT", "connack timeout".into()),
+        SessionError::Refused(code) => ("ERR_MQTT_REFUSED", format!("connection refused: {code}")),
+        other => ("ERR_MQTT_PROTOCOL", other.to_string()),
+    }
+}
+
+/// Runs one connection until it closes, fails, or the client ends.
+async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Result<(), Failure> {
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    {
+        let mut g = shared.lock();
+        g.out.clear();
+        g.session.handle_connected(Instant::now());
+        shared.flush(&mut g);
+    }
+    let writer = async {
+        loop {
+            let (buf, ending, force) = {
+                let mut g = shared.lock();
+                (g.out.split(), g.ending, g.force)
+            };
+            if force {
+                return Ok(());
+            }
+            if !buf.is_empty() {
+                wr.write_all(&buf).await.map_err(|e| io_failure(&e))?;
+                continue;
+            }
+            if ending {
+                // Everything queued before `end` (DISCONNECT last) is out.
+                let _ = wr.shutdown().await;
+                return Ok(());
+            }
+            shared.writer.notified().await;
+        }
+    };
+    let reader = async {
+        let mut buf = BytesMut::with_capacity(64 * 1024);
+        let mut decoder = Decoder {
+            version: shared.lock().session.version(),
+            max_packet_size: cfg.max_packet_size.min(MAX_PACKET_SIZE),
+        };
+        loop {
+            let deadline = shared.lock().session.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = rd.read_buf(&mut buf) => {
+                    let n = r.map_err(|e| io_failure(&e))?;
+                    if n == 0 {
+                        return Err(("ECONNRESET", "connection closed by the server".to_string()));
+                    }
+                    let mut g = shared.lock();
+                    let now = Instant::now();
+                    loop {
+                        match decoder.decode(&mut buf) {
+                            Ok(p) => {
+                                if let Err(e) = g.session.handle_packet(p, now) {
+                                    shared.flush(&mut g);
+                                    return Err(session_failure(e));
+                                }
+                            }
+                            Err(DecodeError::Incomplete { .. }) => break,
+                            Err(e) => {
+                                shared.flush(&mut g);
+                                let code = crate::error::Error::from(e.clone()).code();
+                                return Err((code, e.to_string()));
+                            }
+                        }
+                    }
+                    shared.flush(&mut g);
+                    if buf.capacity() < 4096 {
+                        buf.reserve(64 * 1024);
+                    }
+                }
+                _ = sleep => {
+                    let mut g = shared.lock();
+                    let r = g.session.handle_timeout(Instant::now());
+                    shared.flush(&mut g);
+                    r.map_err(session_failure)?;
+                }
+                _ = shared.wake.notified() => {
+                    let (ending, force) = shared.ending();
+                    if force {
+                        return Ok(());
+                    }
+                    if ending {
+                        // Give the writer time to flush DISCONNECT, then stop reading.
+                        shared.writer.notify_one();
+                        let _ = tokio::time::timeout(Duration::from_secs(1), rd.read_buf(&mut buf)).await;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    };
+    tokio::select! {
+        r = writer => {
+            // The writer ends first on end(): wait briefly for the server to close.
+            r?;
+            Ok(())
+        }
+        r = reader => r,
+    }
+}
+
+fn io_failure(e: &std::io::Error) -> Failure {
+    let t = transport::Error::Io {
+        context: "socket".into(),
+        source: std::io::Error::new(e.kind(), e.to_string()),
+    };
+    (t.code(), e.to_string())
+}
