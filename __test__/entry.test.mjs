@@ -22,3 +22,15 @@ test('require and import of the main entry agree', { skip: upstream }, async () 
   assert.strictEqual(esm.packet, cjs.packet)
   assert.strictEqual(require('mqtt-napi/packet'), cjs.packet)
 })
+
+test('import mqtt from and import { connect } from both work, as with mqtt', async () => {
+  const mod = await import(upstream ? 'mqtt' : 'mqtt-napi')
+  const { connect, connectAsync, MqttClient, Client, Store, ReasonCodes, MQTTJS_VERSION } = mod
+  assert.strictEqual(typeof connect, 'function')
+  assert.strictEqual(typeof connectAsync, 'function')
+  assert.strictEqual(Client, MqttClient)
+  assert.strictEqual(typeof new Store().put, 'function')
+  assert.strictEqual(ReasonCodes[135], 'Not authorized')
+  assert.match(MQTTJS_VERSION, /^5\./)
+  assert.strictEqual(mod.default.connect, connect)
+})

@@ -10,7 +10,7 @@ const native = require('./native')
 const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
 const { Store } = require('./store')
 const { DefaultMessageIdProvider } = require('./message-id')
-const { ReasonCodes, connackError } = require('./errors')
+const { ReasonCodes, ErrorWithReasonCode, connackError } = require('./errors')
 const { validateTopic, validateFilter } = require('./validate')
 
 const VERSION = require('../package.json').mqttjsVersion || '5.16.0'
@@ -260,23 +260,31 @@ class MqttClient extends EventEmitter {
     const id = packet.messageId
     const entry = this.outgoing[id]
     if (!entry) return
-    delete this.outgoing[id]
-    delete this.messageIdToTopic[id]
-    this.messageIdProvider.deallocate?.(id)
     const rc = packet.reasonCode
-    const failed = (packet.cmd === 'pubrec' || packet.cmd === 'puback') && rc >= 0x80
-    if (packet.cmd !== 'suback' && packet.cmd !== 'unsuback') this.outgoingStore.del(packet, noop)
-    if (failed) {
-      const err = new Error(`Publish error: ${ReasonCodes.message(rc)}`)
-      // @ts-ignore
-      err.code = rc
+    delete this.outgoing[id]
+    this.messageIdProvider.deallocate?.(id)
+    if (packet.cmd === 'suback' || packet.cmd === 'unsuback') {
+      let err = null
+      if (packet.cmd === 'suback') {
+        for (const code of packet.granted) {
+          if (code & 0x80) {
+            err = new Error(`Subscribe error: ${ReasonCodes[code]}`)
+            // @ts-ignore
+            err.code = code
+          }
+        }
+      }
       entry.cb(err, packet)
-    } else if (packet.cmd === 'suback') {
-      entry.cb(null, packet)
     } else {
-      entry.cb(null, packet)
+      // As MQTT.js: the callback gets the stored PUBLISH; a reason code other than
+      // success (0) or no matching subscribers (16) is an error.
+      const err = rc && rc !== 16 ? new ErrorWithReasonCode(`Publish error: ${ReasonCodes[rc]}`, rc) : null
+      delete this.messageIdToTopic[id]
+      // After PUBREC, MQTT.js's store holds the PUBREL, and that is what QoS 2 callbacks get.
+      const rel = packet.cmd === 'pubcomp' ? { cmd: 'pubrel', qos: 2, messageId: id } : null
+      this.outgoingStore.del({ messageId: id }, (_e, stored) => entry.cb(err, rel || stored))
     }
-    if (Object.keys(this.outgoing).length === 0) this.emit('outgoingEmpty')
+    if (this.disconnecting && Object.keys(this.outgoing).length === 0) this.emit('outgoingEmpty')
   }
 
   /** @param {string} code @param {string} message */
