@@ -34,6 +34,8 @@ export declare class NativeClient {
   lastPacketId(): number
   /** Unfinished outgoing flows and queued QoS 0 publishes. */
   pending(): number
+  /** Drops the current connection; reconnecting follows the usual rules. */
+  dropConnection(): void
   /** Stops: after writing what is queued, or at once with `force`. */
   end(force: boolean): void
   /**

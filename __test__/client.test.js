@@ -251,3 +251,14 @@ test('unacknowledged QoS 1 and 2 are resent with DUP and the same ids after a re
     await fb.close()
   }
 })
+
+test('destroying client.stream drops the connection and the stream emits close', async () => {
+  const c = await connected({ reconnectPeriod: 100 })
+  const stream = c.stream
+  const closed = once(stream, 'close')
+  stream.destroy()
+  await withTimeout(closed, 5000, 'stream close')
+  await withTimeout(once(c, 'connect'), 5000, 'reconnected')
+  assert.notStrictEqual(c.stream, stream)
+  await c.endAsync()
+})

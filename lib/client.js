@@ -59,12 +59,12 @@ class NativeStream extends EventEmitter {
     if (this.destroyed) return this
     this.destroyed = true
     if (err) this._client.emit('error', err)
-    this._client._native?.end(true)
+    this._client._native?.dropConnection()
     return this
   }
 
   end () {
-    this._client._native?.end(false)
+    if (!this.destroyed) this._client._native?.dropConnection()
     return this
   }
 
@@ -304,6 +304,12 @@ class MqttClient extends EventEmitter {
   _onClose () {
     const wasConnected = this.connected
     this.connected = false
+    // client.stream stands for the connection: it closes with it, and the next
+    // connection gets a fresh one, as MQTT.js builds a new stream per connection.
+    const stream = this.stream
+    this.stream = new NativeStream(this)
+    stream.destroyed = true
+    stream.emit('close')
     this.emit('close')
     if (!this.disconnecting && this.options.reconnectPeriod > 0) {
       if (wasConnected || this._firstConnection || !this.reconnecting) this.emit('offline')

@@ -94,7 +94,7 @@ fn session_error(e: SessionError) -> JsError {
 #[napi]
 impl NativeClient {
     /// `connect_tape`/`data`: the CONNECT to send on every connection, as a tape record.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(
         opts: NativeClientOptions,
         connect_tape: &[u32],
@@ -148,7 +148,7 @@ impl NativeClient {
 
     /// Starts connecting. `on_event` is called (with no arguments) whenever events wait
     /// to be drained; it keeps Node's event loop alive until the client has finished.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start(&mut self, on_event: EventFn) -> Result<(), JsError> {
         if self.started {
             return Err(invalid_arg("already started"));
@@ -170,7 +170,7 @@ impl NativeClient {
     /// Sends a packet described by a tape record: PUBLISH, SUBSCRIBE, UNSUBSCRIBE, AUTH or
     /// DISCONNECT (which ends the session). A messageId of 0 asks for a fresh one. Returns
     /// the packet id (0 when there is none).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn send(&self, tape: &[u32], data: &[u8], payload: &[u8]) -> Result<u32, JsError> {
         // SAFETY: the packet read over these borrowed bytes is made owned (`owned()`)
         // before it is stored anywhere, and JS cannot run meanwhile.
@@ -227,7 +227,7 @@ impl NativeClient {
     }
 
     /// The application handled incoming PUBLISH `id`: PUBACK (QoS 1) or PUBREC (QoS 2).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn ack(&self, id: u32, qos: u32, reason_code: u32) {
         let qos = QoS::from_u8(qos as u8).unwrap_or(QoS::AtMostOnce);
         self.shared
@@ -235,40 +235,46 @@ impl NativeClient {
     }
 
     /// The application delivered incoming QoS 2 message `id` after PUBREL: PUBCOMP.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn complete(&self, id: u32) {
         self.shared
             .command(|s, now| s.complete_incoming(id as u16, now));
     }
 
     /// Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn remove_outgoing(&self, id: u32) -> bool {
         self.shared.command(|s, _| s.remove_outgoing(id as u16))
     }
 
     /// The packet id most recently handed out.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn last_packet_id(&self) -> u32 {
         self.shared.command(|s, _| s.last_packet_id() as u32)
     }
 
     /// Unfinished outgoing flows and queued QoS 0 publishes.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn pending(&self) -> u32 {
         self.shared
             .command(|s, _| (s.in_flight() + s.queued()) as u32)
     }
 
+    /// Drops the current connection; reconnecting follows the usual rules.
+    #[napi(catch_unwind)]
+    pub fn drop_connection(&self) {
+        self.shared.drop_connection();
+    }
+
     /// Stops: after writing what is queued, or at once with `force`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn end(&self, force: bool) {
         self.shared.end(force);
     }
 
     /// Every waiting event, as `[words, bytes]`: event records on a tape (see the module
     /// docs) and the bytes their ranges point into.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn drain(&self) -> (Uint32Array, Buffer) {
         let events = self.shared.drain();
         let version = self.shared.command(|s, _| s.version());

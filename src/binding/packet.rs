@@ -45,7 +45,7 @@ pub struct NativeParser {
 impl NativeParser {
     /// `version`: protocol level (3, 4, 5); `max_packet_size`: largest packet accepted,
     /// fixed header included (0 for the protocol's limit).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(version: u32, max_packet_size: f64) -> Result<Self, JsError> {
         Ok(NativeParser {
             decoder: Decoder {
@@ -74,7 +74,7 @@ impl NativeParser {
     /// `[bytes consumed, words written, status, needed]` into `state`. `needed` is, when
     /// the status is DONE, the number of bytes still missing for the next packet (a lower
     /// bound while its fixed header is incomplete).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn parse(
         &mut self,
         data: &[u8],
@@ -150,7 +150,7 @@ impl NativeParser {
     }
 
     /// `[message, code, reasonCode]` of the last failed parse, or null.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn last_error(&self) -> Option<(String, String, u32)> {
         self.error
             .as_ref()
@@ -172,7 +172,7 @@ impl NativeParser {
 /// properties from acknowledgements as the spec allows, then refuses what is still larger.
 // Registered with napi at load time; a test build sees no caller.
 #[cfg_attr(test, allow(dead_code))]
-#[napi]
+#[napi(catch_unwind)]
 pub fn encode_packet(
     tape: &[u32],
     data: &[u8],

@@ -592,8 +592,8 @@ impl Decoder {
                 needed: header.frame_len() - buf.len(),
             });
         }
-        let mut frame = buf.split_to(header.frame_len()).freeze();
-        let body = frame.split_off(header.header_len);
+        bytes::Buf::advance(buf, header.header_len);
+        let body = buf.split_to(header.body_len).freeze();
         self.decode_body(header.first_byte, body)
     }
 

@@ -78,9 +78,24 @@ impl TryFrom<&str> for MqttStr {
     }
 }
 
+/// True when every byte is ASCII and none is NUL: then the bytes are valid MQTT UTF-8
+/// without further checks. Branch-free so the compiler can vectorise it; most topics and
+/// client ids take this path.
+#[inline]
+fn plain_ascii(bytes: &[u8]) -> bool {
+    let mut bad = false;
+    for &b in bytes {
+        bad |= (b == 0) | (b >= 0x80);
+    }
+    !bad
+}
+
 /// UTF-8 rules of [MQTT-1.5.4-1] (well formed, which in Rust also excludes surrogates and
 /// overlong forms) and [MQTT-1.5.4-2] (no U+0000).
 fn check_utf8(bytes: &[u8]) -> Result<(), Violation> {
+    if plain_ascii(bytes) {
+        return Ok(());
+    }
     if std::str::from_utf8(bytes).is_err() {
         return Err(Violation::malformed(
             "MQTT-1.5.4-1",
@@ -271,6 +286,12 @@ impl Reader {
         out
     }
 
+    /// Everything left, taking the reader's buffer (no reference count traffic).
+    pub fn into_rest(mut self) -> Bytes {
+        bytes::Buf::advance(&mut self.buf, self.pos);
+        self.buf
+    }
+
     /// Two-byte length then that many bytes [MQTT-1.5.6].
     pub fn binary(&mut self, what: &'static str) -> Result<Bytes, Violation> {
         let n = self.u16(what)? as usize;
@@ -294,7 +315,11 @@ pub fn check_topic_name(topic: &str, allow_empty: bool) -> Result<(), Violation>
             PROTOCOL_ERROR,
         ));
     }
-    if topic.bytes().any(|b| b == b'+' || b == b'#') {
+    let mut wild = false;
+    for &b in topic.as_bytes() {
+        wild |= (b == b'+') | (b == b'#');
+    }
+    if wild {
         return Err(Violation::new(
             "MQTT-3.3.2-2",
             format!("topic name must not contain wildcards: {topic:?}"),

@@ -64,7 +64,7 @@ impl Publish {
             Properties::new()
         };
         check_topic_name(&topic, properties.topic_alias().is_some())?;
-        let payload = r.rest();
+        let payload = r.into_rest();
         Ok(Publish {
             dup,
             qos,

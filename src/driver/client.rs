@@ -67,6 +67,7 @@ pub struct Inner {
     signaled: bool,
     ending: bool,
     force: bool,
+    drop_connection: bool,
 }
 
 /// The shared half of a client; see the module docs.
@@ -88,6 +89,7 @@ impl Shared {
                 signaled: false,
                 ending: false,
                 force: false,
+                drop_connection: false,
             }),
             writer: Notify::new(),
             wake: Notify::new(),
@@ -158,6 +160,17 @@ impl Shared {
         }
         self.wake.notify_one();
         self.writer.notify_one();
+    }
+
+    /// Closes the current connection (as destroying a socket would); the driver then
+    /// reconnects as it does after any lost connection.
+    pub fn drop_connection(&self) {
+        self.lock().drop_connection = true;
+        self.wake.notify_one();
+    }
+
+    fn take_drop(&self) -> bool {
+        std::mem::take(&mut self.lock().drop_connection)
     }
 
     fn ending(&self) -> (bool, bool) {
@@ -305,6 +318,9 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
                     r.map_err(session_failure)?;
                 }
                 _ = shared.wake.notified() => {
+                    if shared.take_drop() {
+                        return Ok(());
+                    }
                     let (ending, force) = shared.ending();
                     if force {
                         return Ok(());
