@@ -1,4 +1,209 @@
-// Public types of mqtt-napi. Hand-written; the client and server types arrive with them.
+// Public types of mqtt-napi: MQTT.js 5's client surface (what this package implements today)
+// and the codec. Hand-written; kept assignable to the `mqtt` package's types.
+/// <reference types="node" />
+import { EventEmitter } from 'events'
 import * as packet from './packet'
+import type {
+  IConnackPacket, IConnectPacket, IDisconnectPacket, IPublishPacket, ISubackPacket,
+  IUnsubackPacket, Packet, QoS, UserProperties
+} from './packet'
 
 export { packet }
+export type { QoS, Packet, IConnackPacket, IPublishPacket, ISubackPacket, IUnsubackPacket, IDisconnectPacket, UserProperties }
+
+export type OnMessageCallback = (topic: string, payload: Buffer, packet: IPublishPacket) => void
+export type PacketCallback = (error?: Error, packet?: Packet) => any
+export type DoneCallback = (error?: Error) => void
+export type ClientSubscribeCallback = (err: Error | null, granted?: ISubscriptionGrant[], packet?: ISubackPacket) => void
+
+export interface ISubscriptionGrant {
+  topic: string
+  qos: QoS | number
+  nl?: boolean
+  rap?: boolean
+  rh?: number
+}
+
+export interface IClientPublishOptions {
+  qos?: QoS
+  retain?: boolean
+  dup?: boolean
+  properties?: IPublishPacket['properties']
+  cbStorePut?: DoneCallback
+}
+
+export interface IClientSubscribeOptions {
+  qos: QoS
+  nl?: boolean
+  rap?: boolean
+  rh?: number
+  properties?: { subscriptionIdentifier?: number; userProperties?: UserProperties }
+}
+
+export interface ISubscriptionMap {
+  [topic: string]: { qos: QoS; nl?: boolean; rap?: boolean; rh?: number }
+}
+
+export interface IClientUnsubscribeProperties {
+  properties?: { userProperties?: UserProperties }
+}
+
+export interface IClientOptions {
+  host?: string
+  hostname?: string
+  port?: number
+  protocol?: 'mqtt' | 'tcp'
+  clientId?: string
+  username?: string
+  password?: string | Buffer
+  clean?: boolean
+  keepalive?: number
+  reschedulePings?: boolean
+  protocolId?: 'MQTT' | 'MQIsdp'
+  protocolVersion?: 3 | 4 | 5
+  reconnectPeriod?: number
+  connectTimeout?: number
+  resubscribe?: boolean
+  queueQoSZero?: boolean
+  manualConnect?: boolean
+  servers?: Array<{ host: string; port: number }>
+  will?: IConnectPacket['will']
+  properties?: IConnectPacket['properties']
+  messageIdProvider?: IMessageIdProvider
+  incomingStore?: IStore
+  outgoingStore?: IStore
+  customHandleAcks?: (topic: string, message: Buffer, packet: IPublishPacket, done: (error: Error | number | null, reasonCode?: number) => void) => void
+  log?: (...args: any[]) => void
+  [key: string]: any
+}
+
+export interface IStore {
+  put(packet: Packet, cb: () => void): IStore
+  createStream(): NodeJS.ReadableStream
+  del(packet: Pick<Packet, 'messageId'>, cb: (err?: Error | null, packet?: Packet) => void): IStore
+  get(packet: Pick<Packet, 'messageId'>, cb: (err?: Error | null, packet?: Packet) => void): IStore
+  close(cb?: () => void): void
+}
+
+export declare class Store implements IStore {
+  constructor(options?: { clean?: boolean })
+  put(packet: Packet, cb: () => void): this
+  createStream(): NodeJS.ReadableStream
+  del(packet: Pick<Packet, 'messageId'>, cb: (err?: Error | null, packet?: Packet) => void): this
+  get(packet: Pick<Packet, 'messageId'>, cb: (err?: Error | null, packet?: Packet) => void): this
+  close(cb?: () => void): void
+}
+
+export interface IMessageIdProvider {
+  allocate(): number | null
+  getLastAllocated(): number | null
+  register(num: number): boolean
+  deallocate(num: number): void
+  clear(): void
+}
+
+export declare class DefaultMessageIdProvider implements IMessageIdProvider {
+  allocate(): number
+  getLastAllocated(): number
+  register(num: number): boolean
+  deallocate(num: number): void
+  clear(): void
+}
+
+export declare class UniqueMessageIdProvider implements IMessageIdProvider {
+  allocate(): number | null
+  getLastAllocated(): number | null
+  register(num: number): boolean
+  deallocate(num: number): void
+  clear(): void
+}
+
+export declare class ErrorWithReasonCode extends Error {
+  code: number
+  constructor(message: string, code: number)
+}
+
+export declare const ReasonCodes: Record<number, string>
+export declare const MQTTJS_VERSION: string
+
+export interface MqttClientEventCallbacks {
+  connect: (packet: IConnackPacket) => void
+  message: OnMessageCallback
+  packetsend: (packet: Packet) => void
+  packetreceive: (packet: Packet) => void
+  disconnect: (packet: IDisconnectPacket) => void
+  error: (error: Error & { code?: string | number }) => void
+  close: () => void
+  end: () => void
+  reconnect: () => void
+  offline: () => void
+  outgoingEmpty: () => void
+}
+
+export declare class MqttClient extends EventEmitter {
+  static readonly VERSION: string
+  constructor(streamBuilder: unknown, options: IClientOptions)
+  options: IClientOptions
+  connected: boolean
+  disconnecting: boolean
+  disconnected: boolean
+  reconnecting: boolean
+  queue: Array<{ packet: Packet; cb: PacketCallback }>
+  outgoing: Record<number, { volatile: boolean; cb: (err: Error | null, packet?: Packet) => void }>
+  messageIdToTopic: Record<number, string>
+  stream: EventEmitter & { destroy(err?: Error): unknown; end(): unknown; destroyed: boolean }
+  messageIdProvider: IMessageIdProvider
+  incomingStore: IStore
+  outgoingStore: IStore
+
+  on<K extends keyof MqttClientEventCallbacks>(event: K, cb: MqttClientEventCallbacks[K]): this
+  once<K extends keyof MqttClientEventCallbacks>(event: K, cb: MqttClientEventCallbacks[K]): this
+  emit<K extends keyof MqttClientEventCallbacks>(event: K, ...args: Parameters<MqttClientEventCallbacks[K]>): boolean
+
+  connect(): this
+  publish(topic: string, message: string | Buffer, opts?: IClientPublishOptions, callback?: PacketCallback): this
+  publish(topic: string, message: string | Buffer, callback?: PacketCallback): this
+  publishAsync(topic: string, message: string | Buffer, opts?: IClientPublishOptions): Promise<Packet | undefined>
+  subscribe(topicObject: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions, callback?: ClientSubscribeCallback): this
+  subscribe(topicObject: string | string[] | ISubscriptionMap, callback?: ClientSubscribeCallback): this
+  subscribeAsync(topicObject: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions): Promise<ISubscriptionGrant[]>
+  unsubscribe(topic: string | string[], opts?: IClientUnsubscribeProperties, callback?: PacketCallback): this
+  unsubscribe(topic: string | string[], callback?: PacketCallback): this
+  unsubscribeAsync(topic: string | string[], opts?: IClientUnsubscribeProperties): Promise<Packet | undefined>
+  end(force?: boolean, opts?: { reasonCode?: number; properties?: IDisconnectPacket['properties'] }, cb?: DoneCallback): this
+  end(force?: boolean, cb?: DoneCallback): this
+  end(cb?: DoneCallback): this
+  endAsync(force?: boolean, opts?: { reasonCode?: number; properties?: IDisconnectPacket['properties'] }): Promise<void>
+  reconnect(opts?: unknown): this
+  removeOutgoingMessage(messageId: number): this
+  getLastMessageId(): number | null
+  handleMessage(packet: IPublishPacket, callback: DoneCallback): void
+
+  /** mqtt-napi extras. */
+  isConnected(): boolean
+  isReconnecting(): boolean
+  canPublish(): boolean
+  isQueued(): boolean
+}
+
+export { MqttClient as Client }
+
+export declare function connect(brokerUrl: string, opts?: IClientOptions): MqttClient
+export declare function connect(opts: IClientOptions): MqttClient
+export declare function connectAsync(brokerUrl: string, opts?: IClientOptions, allowRetries?: boolean): Promise<MqttClient>
+export declare function connectAsync(opts: IClientOptions): Promise<MqttClient>
+
+declare const mqtt: {
+  connect: typeof connect
+  connectAsync: typeof connectAsync
+  MqttClient: typeof MqttClient
+  Client: typeof MqttClient
+  Store: typeof Store
+  DefaultMessageIdProvider: typeof DefaultMessageIdProvider
+  UniqueMessageIdProvider: typeof UniqueMessageIdProvider
+  ReasonCodes: typeof ReasonCodes
+  ErrorWithReasonCode: typeof ErrorWithReasonCode
+  MQTTJS_VERSION: string
+  packet: typeof packet
+}
+export default mqtt

@@ -262,3 +262,81 @@ test('destroying client.stream drops the connection and the stream emits close',
   assert.notStrictEqual(c.stream, stream)
   await c.endAsync()
 })
+
+test('incoming QoS 1 and 2 are acknowledged only after handleMessage calls back', async () => {
+  const acks = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') {
+      conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+      conn.send({ cmd: 'publish', topic: 'h/1', payload: Buffer.from('one'), qos: 1, messageId: 11 })
+      conn.send({ cmd: 'publish', topic: 'h/2', payload: Buffer.from('two'), qos: 2, messageId: 12 })
+    }
+    if (p.cmd === 'puback' || p.cmd === 'pubrec' || p.cmd === 'pubcomp') acks.push([p.cmd, p.messageId, Date.now()])
+    if (p.cmd === 'pubrec') conn.send({ cmd: 'pubrel', messageId: p.messageId })
+  })
+  try {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${fb.port}`, { reconnectPeriod: 0 })
+    const released = []
+    c.handleMessage = (packet, done) => {
+      released.push([packet.topic, Date.now()])
+      setTimeout(done, 300)
+    }
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    const t0 = Date.now()
+    while (acks.length < 3 && Date.now() - t0 < 5000) await sleep(20)
+    assert.deepStrictEqual(acks.map((a) => a.slice(0, 2)).sort(), [['puback', 11], ['pubcomp', 12], ['pubrec', 12]])
+    const pubackAt = acks.find((a) => a[0] === 'puback')[2]
+    const pubcompAt = acks.find((a) => a[0] === 'pubcomp')[2]
+    const h1 = released.find((r) => r[0] === 'h/1')[1]
+    const h2 = released.find((r) => r[0] === 'h/2')[1]
+    assert.ok(pubackAt - h1 >= 250, `PUBACK ${pubackAt - h1} ms after handleMessage started`)
+    assert.ok(pubcompAt - h2 >= 250, `PUBCOMP ${pubcompAt - h2} ms after handleMessage started`)
+    c.end(true)
+  } finally {
+    await fb.close()
+  }
+})
+
+test('customHandleAcks can refuse a QoS 1 message with a reason code (MQTT 5)', async () => {
+  const acks = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') {
+      conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+      conn.send({ cmd: 'publish', topic: 'c/1', payload: Buffer.from('x'), qos: 1, messageId: 21 })
+    }
+    if (p.cmd === 'puback') acks.push(p)
+  }, { version: 5 })
+  try {
+    let messages = 0
+    const c = mqtt.connect(`mqtt://127.0.0.1:${fb.port}`, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      customHandleAcks: (_topic, _message, _packet, done) => done(null, 0x87)
+    })
+    c.on('message', () => { messages++ })
+    const t0 = Date.now()
+    while (acks.length < 1 && Date.now() - t0 < 5000) await sleep(20)
+    assert.strictEqual(acks[0].reasonCode, 0x87)
+    assert.strictEqual(messages, 0, 'a refused message is not emitted')
+    c.end(true)
+  } finally {
+    await fb.close()
+  }
+})
+
+test('publish callbacks still pending when the client ends are called once, with an error', async () => {
+  const fb = await fakeBroker(acceptConnect) // never acknowledges
+  try {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${fb.port}`, { reconnectPeriod: 0 })
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    const results = []
+    for (let i = 0; i < 3; i++) c.publish('never/acked', String(i), { qos: 1 }, (err) => results.push(err))
+    await sleep(100)
+    await new Promise((resolve) => c.end(true, resolve))
+    await sleep(100)
+    assert.strictEqual(results.length, 3)
+    for (const err of results) assert.ok(err instanceof Error, String(err))
+  } finally {
+    await fb.close()
+  }
+})
