@@ -84,6 +84,11 @@ export interface NativeClientOptions {
   host: string
   /** TCP port. */
   port: number
+  /**
+   * More brokers to rotate through on reconnect, as `host:port` strings (MQTT.js
+   * `servers`); when given, they replace `host`/`port`.
+   */
+  servers?: Array<string>
   /** Milliseconds between reconnect attempts; 0 turns reconnecting off. */
   reconnectPeriod: number
   /** Milliseconds allowed to connect and get a CONNACK. */

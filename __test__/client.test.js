@@ -340,3 +340,18 @@ test('publish callbacks still pending when the client ends are called once, with
     await fb.close()
   }
 })
+
+test('servers: each reconnect tries the next broker in the list', async () => {
+  const dead = await fakeBroker((p, conn) => conn.destroy()) // takes CONNECT, then hangs up
+  try {
+    const c = mqtt.connect({
+      servers: [{ host: '127.0.0.1', port: dead.port }, { host: '127.0.0.1', port: broker.port }],
+      reconnectPeriod: 100
+    })
+    await withTimeout(once(c, 'connect'), 8000, 'connect via the second server')
+    assert.ok(dead.connections.length >= 1, 'the first server was tried first')
+    await c.endAsync()
+  } finally {
+    await dead.close()
+  }
+})

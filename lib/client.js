@@ -136,6 +136,9 @@ class MqttClient extends EventEmitter {
     this._native = new native.NativeClient({
       host: o.hostname || o.host || 'localhost',
       port: Number(o.port) || 1883,
+      servers: Array.isArray(o.servers) && o.servers.length
+        ? o.servers.map((sv) => `${sv.host || sv.hostname || 'localhost'}:${Number(sv.port) || Number(o.port) || 1883}`)
+        : undefined,
       reconnectPeriod: o.reconnectPeriod,
       connectTimeout: o.connectTimeout,
       reschedulePings: o.reschedulePings !== false,

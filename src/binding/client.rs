@@ -46,6 +46,9 @@ pub struct NativeClientOptions {
     pub host: String,
     /// TCP port.
     pub port: u32,
+    /// More brokers to rotate through on reconnect, as `host:port` strings (MQTT.js
+    /// `servers`); when given, they replace `host`/`port`.
+    pub servers: Option<Vec<String>>,
     /// Milliseconds between reconnect attempts; 0 turns reconnecting off.
     pub reconnect_period: f64,
     /// Milliseconds allowed to connect and get a CONNACK.
@@ -117,9 +120,27 @@ impl NativeClient {
         so.queue_qos_zero = opts.queue_qos_zero;
         so.resubscribe = opts.resubscribe;
         so.first_packet_id = opts.first_packet_id.clamp(1, 65_535) as u16;
+        let port = u16::try_from(opts.port).map_err(|_| invalid_arg("port must be 0 to 65535"))?;
+        let mut servers = vec![(opts.host, port)];
+        if let Some(list) = opts.servers.filter(|l| !l.is_empty()) {
+            servers = list
+                .iter()
+                .map(|s| {
+                    let (h, p) = s
+                        .rsplit_once(':')
+                        .ok_or_else(|| invalid_arg("servers entries are host:port"))?;
+                    let p = p
+                        .parse::<u16>()
+                        .map_err(|_| invalid_arg(format!("bad port in {s}")))?;
+                    Ok((
+                        h.trim_start_matches('[').trim_end_matches(']').to_string(),
+                        p,
+                    ))
+                })
+                .collect::<Result<_, JsError>>()?;
+        }
         let config = Config {
-            host: opts.host,
-            port: u16::try_from(opts.port).map_err(|_| invalid_arg("port must be 0 to 65535"))?,
+            servers,
             reconnect_period: (opts.reconnect_period > 0.0).then(|| ms(opts.reconnect_period)),
             connect_timeout: so.connect_timeout,
             max_packet_size: if opts.max_packet_size >= 1.0 {

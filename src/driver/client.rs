@@ -24,10 +24,8 @@ use crate::transport::{self, Stream};
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Host name or address.
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
+    /// Brokers to try, in turn: each reconnect moves to the next (MQTT.js `servers`).
+    pub servers: Vec<(String, u16)>,
     /// Wait between a lost connection and the next attempt; `None` means do not reconnect.
     pub reconnect_period: Option<Duration>,
     /// Time allowed to open the connection and get a CONNACK.
@@ -181,22 +179,22 @@ impl Shared {
 
 /// Connects, runs the connection, and reconnects after `reconnect_period`, until ended.
 pub async fn run(shared: Arc<Shared>, cfg: Config) {
+    let mut turn = 0usize;
     loop {
-        if shared.ending().0 {
+        if shared.ending().0 || cfg.servers.is_empty() {
             break;
         }
+        let (host, port) = &cfg.servers[turn % cfg.servers.len()];
+        turn += 1;
         let opened = tokio::select! {
-            r = tokio::time::timeout(cfg.connect_timeout, transport::tcp::connect(&cfg.host, cfg.port)) => Some(r),
+            r = tokio::time::timeout(cfg.connect_timeout, transport::tcp::connect(host, *port)) => Some(r),
             _ = shared.wake.notified() => None,
         };
         let failure = match opened {
             None => None,
             Some(Ok(Ok(stream))) => connection(&shared, stream, &cfg).await.err(),
             Some(Ok(Err(e))) => Some((e.code(), e.to_string())),
-            Some(Err(_)) => Some((
-                "ETIMEDOUT",
-                format!("connect ETIMEDOUT {}:{}", cfg.host, cfg.port),
-            )),
+            Some(Err(_)) => Some(("ETIMEDOUT", format!("connect ETIMEDOUT {host}:{port}"))),
         };
         {
             let mut g = shared.lock();
