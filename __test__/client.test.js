@@ -355,3 +355,20 @@ test('servers: each reconnect tries the next broker in the list', async () => {
     await dead.close()
   }
 })
+
+test('MQTT 5: properties travel through Mosquitto both ways', async () => {
+  const c = await connected({ protocolVersion: 5, properties: { sessionExpiryInterval: 0 } })
+  assert.strictEqual(c.options.protocolVersion, 5)
+  await c.subscribeAsync('v5/t', { qos: 1 })
+  const got = once(c, 'message')
+  await c.publishAsync('v5/t', 'hello', {
+    qos: 1,
+    properties: { userProperties: { unit: 'C', tag: ['a', 'b'] }, contentType: 'text/plain', messageExpiryInterval: 60 }
+  })
+  const [topic, payload, packet] = await withTimeout(got, 5000, 'v5 message')
+  assert.strictEqual(topic, 'v5/t')
+  assert.strictEqual(payload.toString(), 'hello')
+  assert.strictEqual(packet.properties.contentType, 'text/plain')
+  assert.deepStrictEqual({ ...packet.properties.userProperties }, { unit: 'C', tag: ['a', 'b'] })
+  await c.endAsync()
+})

@@ -53,4 +53,4 @@ for (let i = 0; i < many.length; i += 65536) chunks.push(many.subarray(i, i + 65
 const theirs = race(mqttPacket, chunks, 1000)
 const ours = race(mp, chunks, 1000)
 console.log(`\nparsing 16-byte PUBLISH packets for 1 s each: mqtt-packet ${(theirs / 1e6).toFixed(2)} M/s, mqtt-napi ${(ours / 1e6).toFixed(2)} M/s (${(ours / theirs).toFixed(1)}x)`)
-console.log('\nThe MQTT client (mqtt.connect) and the server API are being built on this codec; see README.md.')
+console.log('\nThe client (mqtt.connect over TCP) runs on this codec too; the server API and demo broker come next. See README.md.')
