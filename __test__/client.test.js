@@ -194,6 +194,7 @@ test('QoS 1 publishes made while the broker is away are delivered after reconnec
   const b = await startBroker()
   const port = b.port
   const c = mqtt.connect(b.url, { reconnectPeriod: 200 })
+  c.on('error', () => {}) // refused reconnects while the broker is down
   await withTimeout(once(c, 'connect'), 5000, 'connect')
   await b.stop()
   await withTimeout(once(c, 'close'), 5000, 'close')
@@ -348,6 +349,7 @@ test('servers: each reconnect tries the next broker in the list', async () => {
       servers: [{ host: '127.0.0.1', port: dead.port }, { host: '127.0.0.1', port: broker.port }],
       reconnectPeriod: 100
     })
+    c.on('error', () => {})
     await withTimeout(once(c, 'connect'), 8000, 'connect via the second server')
     assert.ok(dead.connections.length >= 1, 'the first server was tried first')
     await c.endAsync()
@@ -370,5 +372,50 @@ test('MQTT 5: properties travel through Mosquitto both ways', async () => {
   assert.strictEqual(payload.toString(), 'hello')
   assert.strictEqual(packet.properties.contentType, 'text/plain')
   assert.deepStrictEqual({ ...packet.properties.userProperties }, { unit: 'C', tag: ['a', 'b'] })
+  await c.endAsync()
+})
+
+test('events across a broker outage come in MQTT.js order', async () => {
+  const b = await startBroker()
+  const c = mqtt.connect(b.url, { reconnectPeriod: 300 })
+  const events = []
+  for (const e of ['connect', 'close', 'offline', 'reconnect', 'end', 'error']) c.on(e, () => events.push(e))
+  await withTimeout(once(c, 'connect'), 5000, 'connect')
+  await b.stop()
+  await withTimeout(once(c, 'close'), 5000, 'close')
+  assert.strictEqual(c.reconnecting, true)
+  // Wait for at least one failed attempt while the broker is down.
+  await withTimeout(once(c, 'error'), 5000, 'a failed reconnect')
+  await withTimeout(once(c, 'close'), 5000, 'the failed attempt closes')
+  await new Promise((resolve) => c.end(resolve))
+  // connect | offline close | (reconnect error close)+ | close? end
+  assert.deepStrictEqual(events.slice(0, 6), ['connect', 'offline', 'close', 'reconnect', 'error', 'close'])
+  assert.strictEqual(events[events.length - 1], 'end')
+  assert.strictEqual(events.filter((e) => e === 'offline').length, 1)
+})
+
+// With MQTT.js 5.16 a throwing 'message' listener wedges the client: the publishes below never
+// complete and it dies on keepalive 90 s later.
+test('a message listener that throws does not lose the rest of the batch', { skip: impl.upstream && 'MQTT.js stalls (the defect we fix)' }, async () => {
+  const c = await connected()
+  await c.subscribeAsync('throw/t', { qos: 1 })
+  const seen = []
+  const onUncaught = (err) => { if (err.message !== 'listener failure') throw err }
+  const listeners = process.listeners('uncaughtException')
+  process.removeAllListeners('uncaughtException')
+  process.on('uncaughtException', onUncaught)
+  try {
+    c.on('message', (topic, payload) => {
+      seen.push(payload.toString())
+      if (payload.toString() === '0') throw new Error('listener failure')
+    })
+    await Promise.all([0, 1, 2, 3].map((i) => c.publishAsync('throw/t', String(i), { qos: 1 })))
+    const t0 = Date.now()
+    while (seen.length < 4 && Date.now() - t0 < 3000) await sleep(20)
+    assert.deepStrictEqual(seen.sort(), ['0', '1', '2', '3'])
+  } finally {
+    process.removeListener('uncaughtException', onUncaught)
+    for (const l of listeners) process.on('uncaughtException', l)
+  }
   await c.endAsync()
 })

@@ -22,9 +22,6 @@ const CLOSE = 3
 const RECONNECT = 4
 const FINISHED = 5
 
-// Errors MQTT.js treats as a reason to reconnect quietly rather than emit 'error'.
-const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'EADDRINUSE', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT'])
-
 const DEFAULTS = {
   keepalive: 60,
   reschedulePings: true,
@@ -108,6 +105,8 @@ class MqttClient extends EventEmitter {
     this._native = null
     this.stream = new NativeStream(this)
     this._builder = new TapeBuilder()
+    /** @type {Array<{t: Uint32Array, bytes: Buffer, i: number}>} */
+    this._batches = []
     this._deferred = []
     this.log = typeof o.log === 'function' ? o.log : noop
     if (!o.manualConnect) this.connect()
@@ -155,30 +154,45 @@ class MqttClient extends EventEmitter {
     const nat = this._native
     if (!nat) return
     const [t, bytes] = nat.drain()
-    for (let i = 0; i < t.length;) {
-      const kind = t[i++]
-      switch (kind) {
-        case PACKET: {
-          const [packet, next] = readPacket(t, i, bytes)
-          i = next
-          if (this.listenerCount('packetreceive')) this.emit('packetreceive', packet)
-          this._onPacket(packet)
-          break
+    this._batches.push({ t, bytes, i: 0 })
+    this._runBatches()
+  }
+
+  // Events are dispatched from a queue of drained batches. If a listener throws, the rest
+  // of the batch still runs (on the next tick) before the exception propagates as usual.
+  _runBatches () {
+    const batches = this._batches
+    while (batches.length > 0) {
+      const batch = batches[0]
+      const { t, bytes } = batch
+      while (batch.i < t.length) {
+        const kind = t[batch.i++]
+        try {
+          switch (kind) {
+            case PACKET: {
+              const [packet, next] = readPacket(t, batch.i, bytes)
+              batch.i = next
+              if (this.listenerCount('packetreceive')) this.emit('packetreceive', packet)
+              this._onPacket(packet)
+              break
+            }
+            case ERROR: {
+              const code = bytes.toString('utf8', t[batch.i], t[batch.i + 1])
+              const message = bytes.toString('utf8', t[batch.i + 2], t[batch.i + 3])
+              batch.i += 4
+              this._onError(code, message)
+              break
+            }
+            case CLOSE: this._onClose(); break
+            case RECONNECT: this.emit('reconnect'); break
+            case FINISHED: this._onFinished(); break
+          }
+        } catch (err) {
+          process.nextTick(() => this._runBatches())
+          throw err
         }
-        case ERROR: {
-          const code = bytes.toString('utf8', t[i], t[i + 1])
-          const message = bytes.toString('utf8', t[i + 2], t[i + 3])
-          i += 4
-          this._onError(code, message)
-          break
-        }
-        case CLOSE: this._onClose(); break
-        case RECONNECT:
-          this.reconnecting = true
-          this.emit('reconnect')
-          break
-        case FINISHED: this._onFinished(); break
       }
+      batches.shift()
     }
   }
 
@@ -296,16 +310,11 @@ class MqttClient extends EventEmitter {
     /** @type {any} */
     const err = new Error(message)
     err.code = code
-    if (SOCKET_ERRORS.has(code)) {
-      this.log(`socket error: ${message}`)
-      this._lastSocketError = err
-      return
-    }
+    // MQTT.js 5 emits every stream error that has a code, ECONNREFUSED included.
     this.emit('error', err)
   }
 
   _onClose () {
-    const wasConnected = this.connected
     this.connected = false
     // client.stream stands for the connection: it closes with it, and the next
     // connection gets a fresh one, as MQTT.js builds a new stream per connection.
@@ -313,10 +322,13 @@ class MqttClient extends EventEmitter {
     this.stream = new NativeStream(this)
     stream.destroyed = true
     stream.emit('close')
-    this.emit('close')
-    if (!this.disconnecting && this.options.reconnectPeriod > 0) {
-      if (wasConnected || this._firstConnection || !this.reconnecting) this.emit('offline')
+    // MQTT.js announces 'offline' (once per outage) from its own 'close' listener, which
+    // runs before the application's: applications see 'offline' first.
+    if (!this.disconnecting && this.options.reconnectPeriod > 0 && !this.reconnecting) {
+      this.reconnecting = true
+      this.emit('offline')
     }
+    this.emit('close')
   }
 
   _onFinished () {

@@ -284,7 +284,9 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
                 r = rd.read_buf(&mut buf) => {
                     let n = r.map_err(|e| io_failure(&e))?;
                     if n == 0 {
-                        return Err(("ECONNRESET", "connection closed by the server".to_string()));
+                        // The server closed its side cleanly: a close, not an error (as a
+                        // Node socket reports a FIN).
+                        return Ok(());
                     }
                     let mut g = shared.lock();
                     let now = Instant::now();
