@@ -357,6 +357,16 @@ class MqttClient extends EventEmitter {
     for (const q of queued) q.cb(err)
   }
 
+  /** As _send, but a refusal goes to `cb` on the next tick; returns null then. */
+  _trySend (packet, cb) {
+    try {
+      return this._send(packet)
+    } catch (e) {
+      process.nextTick(cb, e)
+      return null
+    }
+  }
+
   /** Sends a packet object through the native session; returns its messageId. */
   _send (packet) {
     const b = this._builder
@@ -379,13 +389,8 @@ class MqttClient extends EventEmitter {
     if (qos !== 0 && qos !== 1 && qos !== 2) { process.nextTick(cb, new Error('Invalid QoS')); return this }
     const packet = { cmd: 'publish', topic, payload: message ?? '', qos, retain: opts.retain, dup: opts.dup, messageId: 0, properties: opts.properties }
     if (qos > 0) packet.messageId = this._allocateId()
-    let id
-    try {
-      id = this._send(packet)
-    } catch (e) {
-      process.nextTick(cb, e)
-      return this
-    }
+    const id = this._trySend(packet, cb)
+    if (id === null) return this
     if (qos === 0) {
       if (this.connected) process.nextTick(cb)
       else this.queue.push({ packet, cb })
@@ -443,13 +448,8 @@ class MqttClient extends EventEmitter {
       ? { topic: s.topic, qos: s.qos, nl: s.nl || false, rap: s.rap || false, rh: s.rh || 0 }
       : { topic: s.topic, qos: s.qos })
     const packet = { cmd: 'subscribe', messageId: this._allocateId(), subscriptions, properties: base.properties }
-    let id
-    try {
-      id = this._send(packet)
-    } catch (e) {
-      process.nextTick(cb, e)
-      return this
-    }
+    const id = this._trySend(packet, cb)
+    if (id === null) return this
     packet.messageId = id
     for (const s of subscriptions) this._resubscribeTopics[s.topic] = s
     this.outgoing[id] = {
@@ -479,13 +479,8 @@ class MqttClient extends EventEmitter {
     const unsubscriptions = typeof topic === 'string' ? [topic] : topic
     if (!Array.isArray(unsubscriptions) || unsubscriptions.length === 0) { process.nextTick(cb, new Error('Invalid topic')); return this }
     const packet = { cmd: 'unsubscribe', messageId: this._allocateId(), unsubscriptions, properties: opts?.properties }
-    let id
-    try {
-      id = this._send(packet)
-    } catch (e) {
-      process.nextTick(cb, e)
-      return this
-    }
+    const id = this._trySend(packet, cb)
+    if (id === null) return this
     for (const t of unsubscriptions) delete this._resubscribeTopics[t]
     this.outgoing[id] = { volatile: true, cb }
     return this
