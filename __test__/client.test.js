@@ -419,3 +419,16 @@ test('a message listener that throws does not lose the rest of the batch', { ski
   }
   await c.endAsync()
 })
+
+test('a custom messageIdProvider chooses the ids (UniqueMessageIdProvider: lowest free)', async () => {
+  const c = await connected({ messageIdProvider: new mqtt.UniqueMessageIdProvider() })
+  const ids = []
+  c.on('packetsend', (p) => { if (p.cmd === 'publish') ids.push(p.messageId) })
+  await c.publishAsync('uid/t', 'a', { qos: 1 })
+  await c.publishAsync('uid/t', 'b', { qos: 1 })
+  await Promise.all([c.publishAsync('uid/t', 'c', { qos: 1 }), c.publishAsync('uid/t', 'd', { qos: 2 })])
+  // Freed after each ack, so the lowest free id comes back.
+  assert.deepStrictEqual(ids, [1, 1, 1, 2])
+  assert.strictEqual(c.getLastMessageId(), 2)
+  await c.endAsync()
+})

@@ -388,7 +388,11 @@ class MqttClient extends EventEmitter {
     const qos = opts.qos
     if (qos !== 0 && qos !== 1 && qos !== 2) { process.nextTick(cb, new Error('Invalid QoS')); return this }
     const packet = { cmd: 'publish', topic, payload: message ?? '', qos, retain: opts.retain, dup: opts.dup, messageId: 0, properties: opts.properties }
-    if (qos > 0) packet.messageId = this._allocateId()
+    if (qos > 0) {
+      const given = this._allocateId()
+      if (given === null) { process.nextTick(cb, new Error('message id not available')); return this }
+      packet.messageId = given
+    }
     const id = this._trySend(packet, cb)
     if (id === null) return this
     if (qos === 0) {
@@ -412,11 +416,9 @@ class MqttClient extends EventEmitter {
 
   _allocateId () {
     // The default provider leaves the choice to the native session (0), which skips ids
-    // still in flight; a custom provider (MQTT.js option) decides itself.
+    // still in flight; a custom provider (MQTT.js option) decides itself. null: none free.
     if (this.messageIdProvider instanceof DefaultMessageIdProvider) return 0
-    const id = this.messageIdProvider.allocate()
-    if (id === null) throw new Error('No message id is available')
-    return id
+    return this.messageIdProvider.allocate()
   }
 
   /**
@@ -447,7 +449,9 @@ class MqttClient extends EventEmitter {
     const subscriptions = subs.map((s) => version === 5
       ? { topic: s.topic, qos: s.qos, nl: s.nl || false, rap: s.rap || false, rh: s.rh || 0 }
       : { topic: s.topic, qos: s.qos })
-    const packet = { cmd: 'subscribe', messageId: this._allocateId(), subscriptions, properties: base.properties }
+    const given = this._allocateId()
+    if (given === null) { process.nextTick(cb, new Error('message id not available')); return this }
+    const packet = { cmd: 'subscribe', messageId: given, subscriptions, properties: base.properties }
     const id = this._trySend(packet, cb)
     if (id === null) return this
     packet.messageId = id
@@ -478,7 +482,9 @@ class MqttClient extends EventEmitter {
     if (this._checkDisconnecting(cb)) return this
     const unsubscriptions = typeof topic === 'string' ? [topic] : topic
     if (!Array.isArray(unsubscriptions) || unsubscriptions.length === 0) { process.nextTick(cb, new Error('Invalid topic')); return this }
-    const packet = { cmd: 'unsubscribe', messageId: this._allocateId(), unsubscriptions, properties: opts?.properties }
+    const given = this._allocateId()
+    if (given === null) { process.nextTick(cb, new Error('message id not available')); return this }
+    const packet = { cmd: 'unsubscribe', messageId: given, unsubscriptions, properties: opts?.properties }
     const id = this._trySend(packet, cb)
     if (id === null) return this
     for (const t of unsubscriptions) delete this._resubscribeTopics[t]
