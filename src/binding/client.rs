@@ -25,18 +25,28 @@ const CLOSE: u32 = 3;
 const RECONNECT: u32 = 4;
 const FINISHED: u32 = 5;
 
-fn runtime() -> &'static tokio::runtime::Runtime {
+/// The I/O runtime shared by every client of the process (one thread: the work per packet
+/// is small). Failing to start it is reported to JS, not panicked on.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, JsError> {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        // One I/O thread serves every client of the process; the work per packet is small.
-        // Failing to start a thread pool leaves nothing sensible to do, hence the expect.
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("mqtt-napi-io")
-            .enable_all()
-            .build()
-            .expect("mqtt-napi: cannot start the I/O runtime")
-    })
+    if let Some(rt) = RT.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("mqtt-napi-io")
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            napi::Error::new(
+                Code("ERR_MQTT_NAPI_RUNTIME"),
+                format!("cannot start the I/O runtime: {e}"),
+            )
+        })?;
+    // Another thread may have won the race; its runtime is used and ours dropped.
+    let _ = RT.set(rt);
+    RT.get()
+        .ok_or_else(|| napi::Error::new(Code("ERR_MQTT_NAPI_RUNTIME"), "I/O runtime unavailable"))
 }
 
 /// How to reach the broker and how to behave; the CONNECT itself comes as a tape record.
@@ -174,12 +184,13 @@ impl NativeClient {
         if self.started {
             return Err(invalid_arg("already started"));
         }
+        let rt = runtime()?;
         self.started = true;
         *self.notify.lock().unwrap_or_else(|e| e.into_inner()) = Some(on_event);
         let shared = self.shared.clone();
         let notify = self.notify.clone();
         let config = self.config.clone();
-        runtime().spawn(async move {
+        rt.spawn(async move {
             driver::run(shared, config).await;
             // The FINISHED event is queued (and announced) already: release the function
             // so nothing native holds the event loop any more.
