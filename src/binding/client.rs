@@ -13,7 +13,8 @@ use napi_derive::napi;
 use super::error::{invalid_arg, Code, JsError};
 use super::tape::{Ranges, TapeReader, TapeWriter};
 use crate::codec::{
-    Connect, MqttStr, Packet, PacketType, Properties, Property, QoS, MAX_PACKET_SIZE,
+    Connect, MqttStr, Packet, PacketType, Properties, Property, ProtocolVersion, QoS,
+    MAX_PACKET_SIZE,
 };
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
 use crate::session::{Event, Options, Session, SessionError};
@@ -82,6 +83,8 @@ type EventFn =
 #[napi]
 pub struct NativeClient {
     shared: Arc<Shared>,
+    /// The protocol level, fixed by the CONNECT for the client's lifetime.
+    version: ProtocolVersion,
     notify: Arc<Mutex<Option<EventFn>>>,
     config: Config,
     started: bool,
@@ -124,6 +127,7 @@ impl NativeClient {
         };
         let connect = owned_connect(*connect);
         connect.check().map_err(|v| invalid_arg(v.to_string()))?;
+        let version = connect.level;
         let mut so = Options::new(connect);
         so.connect_timeout = ms(opts.connect_timeout).max(Duration::from_millis(1));
         so.reschedule_pings = opts.reschedule_pings;
@@ -171,6 +175,7 @@ impl NativeClient {
         );
         Ok(NativeClient {
             shared,
+            version,
             notify,
             config,
             started: false,
@@ -216,29 +221,17 @@ impl NativeClient {
             .packet()
             .map_err(invalid_arg)?;
         let mut packet = owned(packet);
-        let version = self.shared.command(|s, _| s.version());
-        // Id 0 asks the session for one; validate as if it had one already.
-        let id_slot = match &mut packet {
-            Packet::Publish(p) if p.qos != QoS::AtMostOnce => Some(&mut p.packet_id),
-            Packet::Subscribe(p) => Some(&mut p.packet_id),
-            Packet::Unsubscribe(p) => Some(&mut p.packet_id),
-            _ => None,
-        };
-        let placeholder = match id_slot {
+        // Id 0 asks the session for one: validate as if it had one already.
+        let placeholder = match packet_id_mut(&mut packet) {
             Some(id) if *id == 0 => {
                 *id = 1;
                 true
             }
             _ => false,
         };
-        let checked = packet.check(version);
-        if placeholder {
-            match &mut packet {
-                Packet::Publish(p) => p.packet_id = 0,
-                Packet::Subscribe(p) => p.packet_id = 0,
-                Packet::Unsubscribe(p) => p.packet_id = 0,
-                _ => {}
-            }
+        let checked = packet.check(self.version);
+        if let (true, Some(id)) = (placeholder, packet_id_mut(&mut packet)) {
+            *id = 0;
         }
         checked.map_err(|v| invalid_arg(v.to_string()))?;
         let r = self.shared.command(|s, now| match packet {
@@ -309,7 +302,7 @@ impl NativeClient {
     #[napi(catch_unwind)]
     pub fn drain(&self) -> (Uint32Array, Buffer) {
         let events = self.shared.drain();
-        let version = self.shared.command(|s, _| s.version());
+        let version = self.version;
         let mut words = Vec::with_capacity(events.len() * 8);
         let mut bytes = Vec::new();
         for e in events {
@@ -338,6 +331,16 @@ impl NativeClient {
             }
         }
         (Uint32Array::new(words), Buffer::from(bytes))
+    }
+}
+
+/// The packet id a command needs the session to track, if any.
+fn packet_id_mut(p: &mut Packet) -> Option<&mut u16> {
+    match p {
+        Packet::Publish(p) if p.qos != QoS::AtMostOnce => Some(&mut p.packet_id),
+        Packet::Subscribe(p) => Some(&mut p.packet_id),
+        Packet::Unsubscribe(p) => Some(&mut p.packet_id),
+        _ => None,
     }
 }
 
