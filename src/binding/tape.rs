@@ -28,8 +28,9 @@
 use bytes::Bytes;
 
 use crate::codec::{
-    Ack, Auth, ConnAck, Connect, Disconnect, MqttStr, Packet, Properties, Property, ProtocolName,
-    ProtocolVersion, Publish, QoS, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, Will,
+    Ack, Auth, ConnAck, Connect, Disconnect, MqttStr, Packet, Properties, Property, PropertyValue,
+    ProtocolName, ProtocolVersion, Publish, QoS, SubAck, Subscribe, Subscription, UnsubAck,
+    Unsubscribe, Will,
 };
 
 /// Where the bytes of a record's ranges are.
@@ -70,33 +71,13 @@ impl TapeWriter<'_> {
         self.words.push(props.0.len() as u32);
         for p in props.iter() {
             self.words.push(p.id() as u32);
-            use Property::*;
-            match p {
-                PayloadFormatIndicator(v)
-                | RequestProblemInformation(v)
-                | RequestResponseInformation(v)
-                | MaximumQos(v)
-                | RetainAvailable(v)
-                | WildcardSubscriptionAvailable(v)
-                | SubscriptionIdentifierAvailable(v)
-                | SharedSubscriptionAvailable(v) => self.words.push(*v as u32),
-                ServerKeepAlive(v) | ReceiveMaximum(v) | TopicAliasMaximum(v) | TopicAlias(v) => {
-                    self.words.push(*v as u32)
-                }
-                MessageExpiryInterval(v)
-                | SessionExpiryInterval(v)
-                | WillDelayInterval(v)
-                | MaximumPacketSize(v)
-                | SubscriptionIdentifier(v) => self.words.push(*v),
-                ContentType(s)
-                | ResponseTopic(s)
-                | AssignedClientIdentifier(s)
-                | AuthenticationMethod(s)
-                | ResponseInformation(s)
-                | ServerReference(s)
-                | ReasonString(s) => self.range(s.as_bytes()),
-                CorrelationData(b) | AuthenticationData(b) => self.range(b),
-                UserProperty(k, v) => {
+            match p.value() {
+                PropertyValue::Byte(v) => self.words.push(v as u32),
+                PropertyValue::TwoByte(v) => self.words.push(v as u32),
+                PropertyValue::FourByte(v) | PropertyValue::VarInt(v) => self.words.push(v),
+                PropertyValue::Str(s) => self.range(s.as_bytes()),
+                PropertyValue::Binary(b) => self.range(b),
+                PropertyValue::Pair(k, v) => {
                     self.range(k.as_bytes());
                     self.range(v.as_bytes());
                 }

@@ -35,7 +35,7 @@ pub use connack::ConnAck;
 pub use connect::{Connect, ProtocolName, Will};
 pub use disconnect::Disconnect;
 pub use primitives::{MqttStr, VAR_INT_MAX};
-pub use properties::{Context, Properties, Property};
+pub use properties::{Context, Properties, Property, PropertyValue};
 pub use publish::Publish;
 pub use suback::SubAck;
 pub use subscribe::{Subscribe, Subscription};

@@ -75,6 +75,25 @@ pub enum Property {
     SharedSubscriptionAvailable(u8),
 }
 
+/// A property's value by wire type, borrowed from the [`Property`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyValue<'a> {
+    /// Byte.
+    Byte(u8),
+    /// Two-byte integer.
+    TwoByte(u16),
+    /// Four-byte integer.
+    FourByte(u32),
+    /// Variable byte integer.
+    VarInt(u32),
+    /// UTF-8 string.
+    Str(&'a MqttStr),
+    /// Binary data.
+    Binary(&'a Bytes),
+    /// UTF-8 string pair.
+    Pair(&'a MqttStr, &'a MqttStr),
+}
+
 /// Where a property list sits; decides which identifiers are allowed (table 2.2.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
@@ -188,39 +207,10 @@ impl Property {
         }
     }
 
-    /// Bytes on the wire, identifier included.
-    pub fn encoded_len(&self) -> usize {
+    /// The value, by its wire type (section 2.2.2.2's data types).
+    pub fn value(&self) -> PropertyValue<'_> {
         use Property::*;
-        1 + match self {
-            PayloadFormatIndicator(_)
-            | RequestProblemInformation(_)
-            | RequestResponseInformation(_)
-            | MaximumQos(_)
-            | RetainAvailable(_)
-            | WildcardSubscriptionAvailable(_)
-            | SubscriptionIdentifierAvailable(_)
-            | SharedSubscriptionAvailable(_) => 1,
-            ServerKeepAlive(_) | ReceiveMaximum(_) | TopicAliasMaximum(_) | TopicAlias(_) => 2,
-            MessageExpiryInterval(_)
-            | SessionExpiryInterval(_)
-            | WillDelayInterval(_)
-            | MaximumPacketSize(_) => 4,
-            SubscriptionIdentifier(v) => var_int_len(*v),
-            ContentType(s)
-            | ResponseTopic(s)
-            | AssignedClientIdentifier(s)
-            | AuthenticationMethod(s)
-            | ResponseInformation(s)
-            | ServerReference(s)
-            | ReasonString(s) => 2 + s.len(),
-            CorrelationData(b) | AuthenticationData(b) => 2 + b.len(),
-            UserProperty(k, v) => 4 + k.len() + v.len(),
-        }
-    }
-
-    fn encode(&self, buf: &mut impl BufMut) {
-        use Property::*;
-        buf.put_u8(self.id());
+        use PropertyValue as V;
         match self {
             PayloadFormatIndicator(v)
             | RequestProblemInformation(v)
@@ -229,24 +219,50 @@ impl Property {
             | RetainAvailable(v)
             | WildcardSubscriptionAvailable(v)
             | SubscriptionIdentifierAvailable(v)
-            | SharedSubscriptionAvailable(v) => buf.put_u8(*v),
+            | SharedSubscriptionAvailable(v) => V::Byte(*v),
             ServerKeepAlive(v) | ReceiveMaximum(v) | TopicAliasMaximum(v) | TopicAlias(v) => {
-                buf.put_u16(*v)
+                V::TwoByte(*v)
             }
             MessageExpiryInterval(v)
             | SessionExpiryInterval(v)
             | WillDelayInterval(v)
-            | MaximumPacketSize(v) => buf.put_u32(*v),
-            SubscriptionIdentifier(v) => put_var_int(buf, *v),
+            | MaximumPacketSize(v) => V::FourByte(*v),
+            SubscriptionIdentifier(v) => V::VarInt(*v),
             ContentType(s)
             | ResponseTopic(s)
             | AssignedClientIdentifier(s)
             | AuthenticationMethod(s)
             | ResponseInformation(s)
             | ServerReference(s)
-            | ReasonString(s) => put_binary(buf, s.as_bytes()),
-            CorrelationData(b) | AuthenticationData(b) => put_binary(buf, b),
-            UserProperty(k, v) => {
+            | ReasonString(s) => V::Str(s),
+            CorrelationData(b) | AuthenticationData(b) => V::Binary(b),
+            UserProperty(k, v) => V::Pair(k, v),
+        }
+    }
+
+    /// Bytes on the wire, identifier included.
+    pub fn encoded_len(&self) -> usize {
+        1 + match self.value() {
+            PropertyValue::Byte(_) => 1,
+            PropertyValue::TwoByte(_) => 2,
+            PropertyValue::FourByte(_) => 4,
+            PropertyValue::VarInt(v) => var_int_len(v),
+            PropertyValue::Str(s) => 2 + s.len(),
+            PropertyValue::Binary(b) => 2 + b.len(),
+            PropertyValue::Pair(k, v) => 4 + k.len() + v.len(),
+        }
+    }
+
+    fn encode(&self, buf: &mut impl BufMut) {
+        buf.put_u8(self.id());
+        match self.value() {
+            PropertyValue::Byte(v) => buf.put_u8(v),
+            PropertyValue::TwoByte(v) => buf.put_u16(v),
+            PropertyValue::FourByte(v) => buf.put_u32(v),
+            PropertyValue::VarInt(v) => put_var_int(buf, v),
+            PropertyValue::Str(s) => put_binary(buf, s.as_bytes()),
+            PropertyValue::Binary(b) => put_binary(buf, b),
+            PropertyValue::Pair(k, v) => {
                 put_binary(buf, k.as_bytes());
                 put_binary(buf, v.as_bytes());
             }
