@@ -24,6 +24,16 @@ export declare class NativeClient {
    * the packet id (0 when there is none).
    */
   send(tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number
+  /**
+   * Takes back a QoS 1/2 PUBLISH or a PUBREL kept in the application's outgoing store,
+   * as a tape record. Returns false when its packet id is already in use.
+   */
+  restore(tape: Uint32Array, data: Uint8Array, payload: Uint8Array): boolean
+  /**
+   * Turns on or off the reporting of every packet written (`sent`) or read
+   * (`received`), for MQTT.js's `packetsend` and `packetreceive` events.
+   */
+  observe(sent: boolean, received: boolean): void
   /** The application handled incoming PUBLISH `id`: PUBACK (QoS 1) or PUBREC (QoS 2). */
   ack(id: number, qos: number, reasonCode: number): void
   /** The application delivered incoming QoS 2 message `id` after PUBREL: PUBCOMP. */

@@ -432,3 +432,68 @@ test('a custom messageIdProvider chooses the ids (UniqueMessageIdProvider: lowes
   assert.strictEqual(c.getLastMessageId(), 2)
   await c.endAsync()
 })
+
+test('packetsend and packetreceive report every packet, pings and acks included', async () => {
+  const c = mqtt.connect(broker.url, { reconnectPeriod: 0, keepalive: 1, manualConnect: true })
+  const sent = []
+  const received = []
+  c.on('packetsend', (p) => sent.push(p.cmd))
+  c.on('packetreceive', (p) => received.push(p.cmd))
+  c.connect()
+  await withTimeout(once(c, 'connect'), 5000, 'connect')
+  await c.subscribeAsync('seen/t', { qos: 2 })
+  const got = once(c, 'message')
+  await c.publishAsync('seen/t', 'x', { qos: 2 })
+  await withTimeout(got, 5000, 'message')
+  const deadline = Date.now() + 4000
+  while (!received.includes('pingresp') && Date.now() < deadline) await sleep(50)
+  await sleep(100) // the PUBCOMP we send after the incoming PUBREL
+  await c.endAsync()
+  for (const cmd of ['connect', 'subscribe', 'publish', 'pubrel', 'pubrec', 'pubcomp', 'pingreq', 'disconnect']) {
+    assert.ok(sent.includes(cmd), `packetsend ${cmd} in ${sent}`)
+  }
+  for (const cmd of ['connack', 'suback', 'pubrec', 'pubcomp', 'publish', 'pubrel', 'pingresp']) {
+    assert.ok(received.includes(cmd), `packetreceive ${cmd} in ${received}`)
+  }
+  assert.strictEqual(sent.filter((x) => x === 'subscribe').length, 1)
+  assert.strictEqual(sent[0], 'connect')
+  assert.strictEqual(received[0], 'connack')
+})
+
+test('subscribing again to a topic at the same or lower QoS sends nothing (MQTT.js dedupe)', async () => {
+  const c = await connected({ reconnectPeriod: 1000 })
+  const sent = []
+  c.on('packetsend', (p) => { if (p.cmd === 'subscribe') sent.push(p.subscriptions.map((s) => [s.topic, s.qos])) })
+  await c.subscribeAsync('dd/a', { qos: 1 })
+  const again = await new Promise((resolve, reject) => c.subscribe('dd/a', { qos: 1 }, (err, granted) => err ? reject(err) : resolve(granted)))
+  assert.deepStrictEqual(again, [])
+  const lower = await c.subscribeAsync(['dd/a', 'dd/b'], { qos: 0 })
+  assert.deepStrictEqual(lower.map((g) => g.topic), ['dd/b'])
+  await c.subscribeAsync('dd/a', { qos: 2 })
+  await c.unsubscribeAsync('dd/a')
+  await c.subscribeAsync('dd/a', { qos: 0 })
+  assert.deepStrictEqual(sent, [[['dd/a', 1]], [['dd/b', 0]], [['dd/a', 2]], [['dd/a', 0]]])
+  await c.endAsync()
+})
+
+test('packets left in a custom outgoingStore are resent at connect and removed when acknowledged', async () => {
+  const store = new mqtt.Store()
+  // As a persistent store would hold them after a crash: a QoS 1 publish and a QoS 2 PUBREL.
+  store.put({ cmd: 'publish', topic: 'stored/t', payload: Buffer.from('from the store'), qos: 1, retain: false, dup: false, messageId: 4242 }, () => {})
+  store.put({ cmd: 'pubrel', qos: 1, messageId: 4243 }, () => {})
+  const sub = await connected()
+  await sub.subscribeAsync('stored/t', { qos: 1 })
+  const got = once(sub, 'message')
+  const c = mqtt.connect(broker.url, { reconnectPeriod: 0, outgoingStore: store })
+  const sent = []
+  c.on('packetsend', (p) => sent.push([p.cmd, p.messageId]))
+  await withTimeout(once(c, 'connect'), 5000, 'connect')
+  const [topic, payload] = await withTimeout(got, 5000, 'stored message')
+  assert.deepStrictEqual([topic, payload.toString()], ['stored/t', 'from the store'])
+  const deadline = Date.now() + 3000
+  while (store._inflights.size > 0 && Date.now() < deadline) await sleep(20)
+  assert.strictEqual(store._inflights.size, 0, 'acknowledged packets leave the store')
+  assert.ok(sent.some(([cmd, id]) => cmd === 'publish' && id === 4242), JSON.stringify(sent))
+  assert.ok(sent.some(([cmd, id]) => cmd === 'pubrel' && id === 4243), JSON.stringify(sent))
+  await Promise.all([c.endAsync(), sub.endAsync()])
+})

@@ -21,6 +21,8 @@ const ERROR = 2
 const CLOSE = 3
 const RECONNECT = 4
 const FINISHED = 5
+const SENT = 6
+const RECEIVED = 7
 
 const DEFAULTS = {
   keepalive: 60,
@@ -109,10 +111,25 @@ class MqttClient extends EventEmitter {
     this._batches = []
     this._deferred = []
     this.log = typeof o.log === 'function' ? o.log : noop
+    // packetsend/packetreceive for packets the native side writes or reads cost a copy
+    // each: they are reported only while someone listens.
+    this._observe = { sent: false, received: false }
+    this.on('newListener', (event) => this._updateObserve(event, 1))
+    this.on('removeListener', (event) => this._updateObserve(event, 0))
     if (!o.manualConnect) this.connect()
   }
 
   static get VERSION () { return VERSION }
+
+  /** @param {string | symbol} event @param {number} adding 1 from newListener (not yet counted) */
+  _updateObserve (event, adding) {
+    if (event !== 'packetsend' && event !== 'packetreceive') return
+    this._observe = {
+      sent: this.listenerCount('packetsend') + (event === 'packetsend' ? adding : 0) > 0,
+      received: this.listenerCount('packetreceive') + (event === 'packetreceive' ? adding : 0) > 0
+    }
+    this._native?.observe(this._observe.sent, this._observe.received)
+  }
 
   /** Opens the connection (automatic unless `manualConnect`). */
   connect () {
@@ -146,8 +163,59 @@ class MqttClient extends EventEmitter {
       maxPacketSize: o.properties?.maximumPacketSize || 0,
       firstPacketId: Math.max(1, Math.floor(Math.random() * 65535))
     }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
-    this._native.start(() => this._drain())
+    const nat = this._native
+    nat.observe(this._observe.sent, this._observe.received)
+    this._restoreStored(nat, () => {
+      if (this._native === nat) nat.start(() => this._drain())
+    })
     return this
+  }
+
+  /**
+   * As MQTT.js resends what its outgoingStore holds at connect, hands the stored QoS 1/2
+   * PUBLISH and PUBREL packets not already in flight to the native session (resent first,
+   * PUBLISH with DUP), then calls `done`. An empty built-in Store is skipped synchronously.
+   * @param {any} nat @param {() => void} done
+   */
+  _restoreStored (nat, done) {
+    const store = this.outgoingStore
+    if (store instanceof Store && store._inflights.size === 0) return done()
+    let finished = false
+    const finish = () => { if (!finished) { finished = true; done() } }
+    let stream
+    try {
+      stream = store.createStream()
+    } catch (err) {
+      this.emit('error', err)
+      return finish()
+    }
+    stream.on('data', (packet) => this._restoreOne(nat, packet))
+    stream.once('end', finish)
+    stream.once('close', finish)
+    stream.once('error', (err) => {
+      this.emit('error', err)
+      finish()
+    })
+  }
+
+  /** @param {any} nat @param {any} packet */
+  _restoreOne (nat, packet) {
+    const id = packet?.messageId
+    if (!id || this.outgoing[id] || (packet.cmd !== 'publish' && packet.cmd !== 'pubrel')) return
+    if (packet.cmd === 'publish' && !(packet.qos > 0)) return
+    const b = this._builder
+    let restored = false
+    try {
+      const payload = writePacket(b, packet, this.options)
+      restored = nat.restore(b.t.subarray(0, b.n), b.data.subarray(0, b.pos), payload || EMPTY)
+    } catch (err) {
+      this.log('outgoingStore: cannot resend packet %d: %s', id, err.message)
+      return
+    }
+    if (!restored) return this.log('messageId: %d has already used.', id)
+    if (!(this.messageIdProvider instanceof DefaultMessageIdProvider)) this.messageIdProvider.register?.(id)
+    this.outgoing[id] = { volatile: false, cb: noop }
+    if (packet.cmd === 'publish') this.messageIdToTopic[id] = packet.topic
   }
 
   _drain () {
@@ -172,8 +240,13 @@ class MqttClient extends EventEmitter {
             case PACKET: {
               const [packet, next] = readPacket(t, batch.i, bytes)
               batch.i = next
-              if (this.listenerCount('packetreceive')) this.emit('packetreceive', packet)
               this._onPacket(packet)
+              break
+            }
+            case SENT: case RECEIVED: {
+              const [packet, next] = readPacket(t, batch.i, bytes)
+              batch.i = next
+              this.emit(kind === SENT ? 'packetsend' : 'packetreceive', packet)
               break
             }
             case ERROR: {
@@ -202,7 +275,12 @@ class MqttClient extends EventEmitter {
       case 'connack': return this._onConnack(packet)
       case 'publish': return this._onPublish(packet)
       case 'pubrel': return this._onPubrel(packet)
-      case 'puback': case 'pubcomp': case 'pubrec': return this._onAck(packet)
+      case 'pubrec':
+        // A failed PUBREC (MQTT 5) ends the flow; a successful one moves it to PUBREL,
+        // which takes the PUBLISH's place in the store, as in MQTT.js.
+        if (packet.reasonCode >= 0x80) return this._onAck(packet)
+        return this.outgoingStore.put({ cmd: 'pubrel', qos: 2, messageId: packet.messageId }, noop)
+      case 'puback': case 'pubcomp': return this._onAck(packet)
       case 'suback': case 'unsuback': return this._onAck(packet)
       case 'disconnect': return this.emit('disconnect', packet)
       case 'auth': return this.emit('auth', packet)
@@ -297,9 +375,9 @@ class MqttClient extends EventEmitter {
       // success (0) or no matching subscribers (16) is an error.
       const err = rc && rc !== 16 ? new ErrorWithReasonCode(`Publish error: ${ReasonCodes[rc]}`, rc) : null
       delete this.messageIdToTopic[id]
-      // After PUBREC, MQTT.js's store holds the PUBREL, and that is what QoS 2 callbacks get.
+      // After PUBREC the store holds the PUBREL, and that is what QoS 2 callbacks get.
       const rel = packet.cmd === 'pubcomp' ? { cmd: 'pubrel', qos: 2, messageId: id } : null
-      this.outgoingStore.del({ messageId: id }, (_e, stored) => entry.cb(err, rel || stored))
+      this.outgoingStore.del({ messageId: id }, (_e, stored) => entry.cb(err, stored || rel))
     }
     if (this.disconnecting && Object.keys(this.outgoing).length === 0) this.emit('outgoingEmpty')
   }
@@ -342,8 +420,11 @@ class MqttClient extends EventEmitter {
       this._failPending(new Error('Connection closed'))
       const done = this._endCallback
       this._endCallback = null
-      this.emit('end')
-      if (done) done()
+      // As MQTT.js: the stores are closed (the built-in one forgets its packets), then 'end'.
+      closeStore(this.incomingStore, () => closeStore(this.outgoingStore, () => {
+        this.emit('end')
+        if (done) done()
+      }))
     }
   }
 
@@ -365,6 +446,14 @@ class MqttClient extends EventEmitter {
       process.nextTick(cb, e)
       return null
     }
+  }
+
+  /**
+   * packetsend for a packet the application sent: reported here, at once, while connected;
+   * offline, the native side reports it when it goes out.
+   */
+  _reportSent (packet) {
+    if (this._observe.sent && this.connected) this.emit('packetsend', packet)
   }
 
   /** Sends a packet object through the native session; returns its messageId. */
@@ -404,7 +493,7 @@ class MqttClient extends EventEmitter {
       this.messageIdToTopic[id] = topic
       this.outgoingStore.put(packet, noop)
     }
-    if (this.listenerCount('packetsend')) this.emit('packetsend', packet)
+    this._reportSent(packet)
     return this
   }
 
@@ -433,6 +522,11 @@ class MqttClient extends EventEmitter {
     /** @type {any[]} */
     let subs = []
     if (typeof topicObject === 'string') topicObject = [topicObject]
+    else if (topicObject && typeof topicObject === 'object' && !Array.isArray(topicObject) && 'resubscribe' in topicObject) {
+      // MQTT.js's own resubscribe marker; resubscribing is native here.
+      topicObject = { ...topicObject }
+      delete topicObject.resubscribe
+    }
     if (Array.isArray(topicObject)) {
       subs = topicObject.map((topic) => ({ topic, qos: base.qos, nl: base.nl, rap: base.rap, rh: base.rh }))
     } else if (topicObject && typeof topicObject === 'object') {
@@ -446,6 +540,10 @@ class MqttClient extends EventEmitter {
       const err = validateFilter(s.topic)
       if (err) { process.nextTick(cb, err); return this }
     }
+    // As MQTT.js: a topic already subscribed at the same or a higher QoS is not sent again;
+    // when nothing is left, the callback gets an empty granted list at once.
+    subs = subs.filter((s) => !(s.topic in this._resubscribeTopics) || this._resubscribeTopics[s.topic].qos < s.qos)
+    if (subs.length === 0) { cb(null, []); return this }
     const subscriptions = subs.map((s) => version === 5
       ? { topic: s.topic, qos: s.qos, nl: s.nl || false, rap: s.rap || false, rh: s.rh || 0 }
       : { topic: s.topic, qos: s.qos })
@@ -455,17 +553,24 @@ class MqttClient extends EventEmitter {
     const id = this._trySend(packet, cb)
     if (id === null) return this
     packet.messageId = id
-    for (const s of subscriptions) this._resubscribeTopics[s.topic] = s
+    // MQTT.js remembers topics (for its dedupe) only when it may resubscribe them.
+    if (this.options.reconnectPeriod > 0 && this.options.resubscribe) {
+      for (const s of subscriptions) this._resubscribeTopics[s.topic] = s
+      this.messageIdToTopic[id] = subscriptions.map((s) => s.topic)
+    }
     this.outgoing[id] = {
       volatile: true,
       cb: (err, suback) => {
+        const topics = this.messageIdToTopic[id]
+        delete this.messageIdToTopic[id]
+        if (err && topics && suback) for (const t of topics) delete this._resubscribeTopics[t]
         if (err) return cb(err)
         const granted = subscriptions.map((s, k) => ({ topic: s.topic, qos: suback.granted[k] }))
         if (version === 5) granted.forEach((g, k) => { if (subscriptions[k].nl !== undefined) Object.assign(g, { nl: subscriptions[k].nl, rap: subscriptions[k].rap, rh: subscriptions[k].rh }) })
         cb(null, granted, suback)
       }
     }
-    if (this.listenerCount('packetsend')) this.emit('packetsend', packet)
+    this._reportSent(packet)
     return this
   }
 
@@ -487,8 +592,10 @@ class MqttClient extends EventEmitter {
     const packet = { cmd: 'unsubscribe', messageId: given, unsubscriptions, properties: opts?.properties }
     const id = this._trySend(packet, cb)
     if (id === null) return this
+    packet.messageId = id
     for (const t of unsubscriptions) delete this._resubscribeTopics[t]
     this.outgoing[id] = { volatile: true, cb }
+    this._reportSent(packet)
     return this
   }
 
@@ -520,9 +627,15 @@ class MqttClient extends EventEmitter {
     }
     this._endCallback = cb
     if (!force && this.connected) {
+      const disconnect = { cmd: 'disconnect', reasonCode: opts?.reasonCode || 0, properties: opts?.properties }
+      let sent = false
       try {
-        this._send({ cmd: 'disconnect', reasonCode: opts?.reasonCode || 0, properties: opts?.properties })
+        this._send(disconnect)
+        sent = true
       } catch {}
+      nat.end(false)
+      if (sent) this._reportSent(disconnect)
+      return this
     }
     nat.end(!!force)
     return this
@@ -586,5 +699,11 @@ class MqttClient extends EventEmitter {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** @param {any} store @param {() => void} cb */
+function closeStore (store, cb) {
+  if (typeof store?.close === 'function') store.close(() => cb())
+  else cb()
+}
 
 module.exports = { MqttClient, defaultId }

@@ -9,7 +9,8 @@ const { Readable } = require('node:stream')
 class Store {
   /** @param {any} [options] */
   constructor (options) {
-    this.options = options || {}
+    // As MQTT.js: `clean` (default true) makes close() forget the packets.
+    this.options = { clean: true, ...(options || {}) }
     /** @type {Map<number, any>} */
     this._inflights = new Map()
   }

@@ -25,6 +25,8 @@ const ERROR: u32 = 2;
 const CLOSE: u32 = 3;
 const RECONNECT: u32 = 4;
 const FINISHED: u32 = 5;
+const SENT: u32 = 6;
+const RECEIVED: u32 = 7;
 
 /// The I/O runtime shared by every client of the process (one thread: the work per packet
 /// is small). Failing to start it is reported to JS, not panicked on.
@@ -102,6 +104,7 @@ fn session_error(e: SessionError) -> JsError {
     let code = match e {
         SessionError::NoPacketId | SessionError::PacketIdInUse(_) => "ERR_MQTT_PACKET_ID",
         SessionError::NotConnected => "ERR_MQTT_CLIENT_DISCONNECTED",
+        SessionError::NotRestorable => "ERR_INVALID_ARG_VALUE",
         _ => "ERR_MQTT_PROTOCOL",
     };
     napi::Error::new(Code(code), e.to_string())
@@ -196,7 +199,15 @@ impl NativeClient {
         let notify = self.notify.clone();
         let config = self.config.clone();
         rt.spawn(async move {
-            driver::run(shared, config).await;
+            // The driver runs as its own task so that a panic in it (a bug) still ends
+            // the client for JS: an error and FINISHED, rather than silence.
+            if let Err(e) = tokio::spawn(driver::run(shared.clone(), config)).await {
+                shared.emit(ClientEvent::Error {
+                    code: "ERR_MQTT_NAPI_INTERNAL",
+                    message: format!("internal error in the connection task: {e}"),
+                });
+                shared.emit(ClientEvent::Finished);
+            }
             // The FINISHED event is queued (and announced) already: release the function
             // so nothing native holds the event loop any more.
             notify.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -234,7 +245,7 @@ impl NativeClient {
             *id = 0;
         }
         checked.map_err(|v| invalid_arg(v.to_string()))?;
-        let r = self.shared.command(|s, now| match packet {
+        let r = self.shared.command_unobserved(|s, now| match packet {
             Packet::Publish(p) => s.publish(p, now),
             Packet::Subscribe(p) => s.subscribe(p, now),
             Packet::Unsubscribe(p) => s.unsubscribe(p, now),
@@ -249,6 +260,36 @@ impl NativeClient {
             _ => Err(SessionError::NotConnected),
         });
         r.map(u32::from).map_err(session_error)
+    }
+
+    /// Takes back a QoS 1/2 PUBLISH or a PUBREL kept in the application's outgoing store,
+    /// as a tape record. Returns false when its packet id is already in use.
+    #[napi(catch_unwind)]
+    pub fn restore(&self, tape: &[u32], data: &[u8], payload: &[u8]) -> Result<bool, JsError> {
+        // SAFETY: as in `send`, the packet is made owned before it is stored.
+        let (data, payload) = unsafe {
+            (
+                std::mem::transmute::<&[u8], &'static [u8]>(data),
+                std::mem::transmute::<&[u8], &'static [u8]>(payload),
+            )
+        };
+        let (_, packet) = TapeReader::new(tape, data, payload)
+            .packet()
+            .map_err(invalid_arg)?;
+        let packet = owned(packet);
+        packet
+            .check(self.version)
+            .map_err(|v| invalid_arg(v.to_string()))?;
+        self.shared
+            .command(|s, now| s.restore(packet, now))
+            .map_err(session_error)
+    }
+
+    /// Turns on or off the reporting of every packet written (`sent`) or read
+    /// (`received`), for MQTT.js's `packetsend` and `packetreceive` events.
+    #[napi(catch_unwind)]
+    pub fn observe(&self, sent: bool, received: bool) {
+        self.shared.observe(driver::Observe { sent, received });
     }
 
     /// The application handled incoming PUBLISH `id`: PUBACK (QoS 1) or PUBREC (QoS 2).
@@ -308,14 +349,16 @@ impl NativeClient {
         for e in events {
             match e {
                 ClientEvent::Session(ev) => {
-                    let p = event_packet(ev);
                     words.push(PACKET);
-                    let body = p.body_len(version);
-                    TapeWriter {
-                        words: &mut words,
-                        ranges: Ranges::Copied(&mut bytes),
-                    }
-                    .packet(&p, version, p.first_byte(), body);
+                    write_packet(&mut words, &mut bytes, &event_packet(ev), version);
+                }
+                ClientEvent::Sent(p) => {
+                    words.push(SENT);
+                    write_packet(&mut words, &mut bytes, &p, version);
+                }
+                ClientEvent::Received(p) => {
+                    words.push(RECEIVED);
+                    write_packet(&mut words, &mut bytes, &p, version);
                 }
                 ClientEvent::Error { code, message } => {
                     words.push(ERROR);
@@ -332,6 +375,15 @@ impl NativeClient {
         }
         (Uint32Array::new(words), Buffer::from(bytes))
     }
+}
+
+fn write_packet(words: &mut Vec<u32>, bytes: &mut Vec<u8>, p: &Packet, version: ProtocolVersion) {
+    let body = p.body_len(version);
+    TapeWriter {
+        words,
+        ranges: Ranges::Copied(bytes),
+    }
+    .packet(p, version, p.first_byte(), body);
 }
 
 /// The packet id a command needs the session to track, if any.
@@ -355,6 +407,7 @@ fn event_packet(e: Event) -> Packet {
             PacketType::PubComp => Packet::PubComp(ack),
             _ => Packet::PubAck(ack),
         },
+        Event::Released(a) => Packet::PubRec(a),
         Event::SubAck(s) => Packet::SubAck(s),
         Event::UnsubAck(u) => Packet::UnsubAck(u),
         Event::Disconnect(d) => Packet::Disconnect(d),

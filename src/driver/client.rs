@@ -17,7 +17,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
 
-use crate::codec::{DecodeError, Decoder, MAX_PACKET_SIZE};
+use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
 use crate::session::{Event, Session, SessionError};
 use crate::transport::{self, Stream};
 
@@ -52,6 +52,20 @@ pub enum ClientEvent {
     Reconnect,
     /// The driver stopped for good (after `end`, or without reconnecting).
     Finished,
+    /// A packet was queued for writing (only while `observe.sent` is on).
+    Sent(Packet),
+    /// A packet arrived, before the session handles it (only while `observe.received`).
+    Received(Packet),
+}
+
+/// Which packets to copy into events for the application (MQTT.js `packetsend` and
+/// `packetreceive`); off unless someone listens, as copying costs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Observe {
+    /// Report every packet written.
+    pub sent: bool,
+    /// Report every packet read.
+    pub received: bool,
 }
 
 /// State shared by the application's thread and the I/O tasks.
@@ -63,6 +77,7 @@ pub struct Inner {
     /// Events waiting for the application.
     pub events: Vec<ClientEvent>,
     signaled: bool,
+    observe: Observe,
     ending: bool,
     force: bool,
     drop_connection: bool,
@@ -85,6 +100,7 @@ impl Shared {
                 out: BytesMut::new(),
                 events: Vec::new(),
                 signaled: false,
+                observe: Observe::default(),
                 ending: false,
                 force: false,
                 drop_connection: false,
@@ -109,12 +125,32 @@ impl Shared {
         r
     }
 
+    /// As [`Shared::command`], for a packet the application sends and reports itself:
+    /// what it produces is not echoed as [`ClientEvent::Sent`].
+    pub fn command_unobserved<R>(&self, f: impl FnOnce(&mut Session, Instant) -> R) -> R {
+        let mut g = self.lock();
+        let r = f(&mut g.session, Instant::now());
+        let observe = g.observe;
+        g.observe.sent = false;
+        self.flush(&mut g);
+        g.observe = observe;
+        r
+    }
+
+    /// Sets which packets are reported; see [`Observe`].
+    pub fn observe(&self, observe: Observe) {
+        self.lock().observe = observe;
+    }
+
     /// Moves the session's packets into the write buffer and its events into the queue,
     /// waking the writer and the application as needed.
     fn flush(&self, g: &mut Inner) {
         let was_empty = g.out.is_empty();
         let version = g.session.version();
         while let Some(p) = g.session.poll_transmit() {
+            if g.observe.sent {
+                g.events.push(ClientEvent::Sent(p.clone()));
+            }
             // Packets reach the session validated, so encoding cannot fail but on a bug;
             // such a packet is dropped rather than bringing the process down.
             let _ = p.encode(version, &mut g.out);
@@ -135,7 +171,8 @@ impl Shared {
         }
     }
 
-    fn emit(&self, e: ClientEvent) {
+    /// Queues an event for the application and announces it.
+    pub fn emit(&self, e: ClientEvent) {
         let mut g = self.lock();
         g.events.push(e);
         self.announce(&mut g);
@@ -293,6 +330,9 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
                     loop {
                         match decoder.decode(&mut buf) {
                             Ok(p) => {
+                                if g.observe.received {
+                                    g.events.push(ClientEvent::Received(p.clone()));
+                                }
                                 if let Err(e) = g.session.handle_packet(p, now) {
                                     shared.flush(&mut g);
                                     return Err(session_failure(e));

@@ -79,6 +79,9 @@ pub enum Event {
         /// PUBACK, PUBREC or PUBCOMP.
         kind: PacketType,
     },
+    /// An outgoing QoS 2 flow got its PUBREC and moved on to PUBREL (MQTT.js then
+    /// stores the PUBREL in place of the PUBLISH). Carries the PUBREC.
+    Released(Ack),
     /// Answer to a SUBSCRIBE.
     SubAck(SubAck),
     /// Answer to an UNSUBSCRIBE.
@@ -107,6 +110,9 @@ pub enum SessionError {
     /// The packet id given by the caller is already in use.
     #[error("packet identifier {0} is already in use")]
     PacketIdInUse(u16),
+    /// Only QoS 1/2 PUBLISH and PUBREL flows can be restored from a store.
+    #[error("only QoS 1 or 2 PUBLISH and PUBREL packets can be restored")]
+    NotRestorable,
     /// A QoS 0 publish while offline with queueing off, or a command after end.
     #[error("client disconnected")]
     NotConnected,
@@ -157,6 +163,8 @@ pub struct Session {
     transmit: VecDeque<Packet>,
     events: VecDeque<Event>,
     connected_before: bool,
+    /// Flows restored from the application's store; they stay ahead of newer flows.
+    restored: usize,
 }
 
 impl Session {
@@ -179,6 +187,7 @@ impl Session {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             connected_before: false,
+            restored: 0,
         }
     }
 
@@ -305,6 +314,9 @@ impl Session {
         let flow = self.outgoing.remove(&id)?;
         if let Some(pos) = self.order.iter().position(|&x| x == id) {
             self.order.remove(pos);
+            if pos < self.restored {
+                self.restored -= 1;
+            }
         }
         self.ids.release(id);
         Some(flow)
@@ -390,6 +402,48 @@ impl Session {
             },
         );
         Ok(id)
+    }
+
+    /// Takes back a flow that the application's store kept from an earlier session (MQTT.js
+    /// resends what its `outgoingStore` holds at connect): a QoS 1/2 PUBLISH (resent with
+    /// DUP) or a PUBREL. Restored flows are resent before flows started in this session,
+    /// at once if connected. Returns false, changing nothing, when the id is in use.
+    pub fn restore(&mut self, p: Packet, now: Instant) -> Result<bool, SessionError> {
+        if self.state == State::Ended {
+            return Err(SessionError::NotConnected);
+        }
+        let (id, flow) = match p {
+            Packet::Publish(mut p) if p.qos != QoS::AtMostOnce => {
+                p.dup = true;
+                (
+                    p.packet_id,
+                    Outgoing::Publish {
+                        packet: p,
+                        sent: true,
+                    },
+                )
+            }
+            Packet::PubRel(a) => (a.packet_id, Outgoing::PubRel(a)),
+            _ => return Err(SessionError::NotRestorable),
+        };
+        if id == 0 || !self.ids.register(id) {
+            return Ok(false);
+        }
+        if self.state == State::Connected {
+            let packet = match &flow {
+                Outgoing::Publish { packet, .. } => Packet::Publish(packet.clone()),
+                Outgoing::PubRel(a) => Packet::PubRel(a.clone()),
+                _ => return Err(SessionError::NotRestorable),
+            };
+            self.send(packet, now);
+            self.start_flow(id, flow);
+        } else {
+            let at = self.restored.min(self.order.len());
+            self.order.insert(at, id);
+            self.outgoing.insert(id, flow);
+            self.restored += 1;
+        }
+        Ok(true)
     }
 
     /// Drops an outgoing flow without waiting for its acknowledgement (MQTT.js
@@ -633,6 +687,7 @@ impl Session {
                 let rel = Ack::new(id);
                 self.outgoing.insert(id, Outgoing::PubRel(rel.clone()));
                 self.send(Packet::PubRel(rel), now);
+                self.events.push_back(Event::Released(a));
             }
             Some(Outgoing::PubRel(rel)) => {
                 // The PUBREC was resent: so is our PUBREL.

@@ -172,7 +172,8 @@ fn incoming_pubrec_should_send_pubrel_and_pubcomp_should_complete() {
     h.sent();
     h.recv(Packet::PubRec(Ack::new(id))).unwrap();
     assert_eq!(h.sent(), vec![Packet::PubRel(Ack::new(id))]);
-    assert!(h.events().is_empty());
+    // The application's store now keeps the PUBREL in place of the PUBLISH.
+    assert_eq!(h.events(), vec![Event::Released(Ack::new(id))]);
     h.recv(Packet::PubComp(Ack::new(id))).unwrap();
     assert!(matches!(
         h.events()[..],
@@ -417,4 +418,82 @@ fn server_only_packets_should_be_protocol_errors() {
     h.connect(false);
     assert!(h.recv(Packet::PingReq).is_err());
     assert!(h.recv(Packet::ConnAck(ConnAck::default())).is_err());
+}
+
+fn stored_publish(id: u16, topic: &str) -> Packet {
+    Packet::Publish(Publish {
+        qos: QoS::AtLeastOnce,
+        packet_id: id,
+        topic: s(topic),
+        payload: Bytes::from_static(b"kept"),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn restored_flows_should_be_resent_first_with_dup_and_end_on_their_acks() {
+    let mut h = Harness::v4(true);
+    let fresh = h.publish("new", QoS::AtLeastOnce);
+    assert_eq!(h.session.restore(stored_publish(7, "old"), h.now), Ok(true));
+    assert_eq!(
+        h.session.restore(Packet::PubRel(Ack::new(8)), h.now),
+        Ok(true)
+    );
+    assert_eq!(h.session.in_flight(), 3);
+    h.connect(false);
+    let sent = h.sent();
+    let summary: Vec<_> = sent
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => (p.packet_id, p.dup, "publish"),
+            Packet::PubRel(a) => (a.packet_id, false, "pubrel"),
+            _ => (0, false, "other"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (7, true, "publish"),
+            (8, false, "pubrel"),
+            (fresh, false, "publish")
+        ]
+    );
+    h.recv(Packet::PubAck(Ack::new(7))).unwrap();
+    h.recv(Packet::PubComp(Ack::new(8))).unwrap();
+    let ended: Vec<_> = h
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Published { packet_id, .. } => Some(packet_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended, vec![7, 8]);
+    assert_eq!(h.session.in_flight(), 1);
+}
+
+#[test]
+fn restoring_an_id_in_use_or_a_packet_without_a_flow_should_be_refused() {
+    let mut h = Harness::v4(true);
+    let id = h.publish("a", QoS::AtLeastOnce);
+    assert_eq!(h.session.restore(stored_publish(id, "b"), h.now), Ok(false));
+    let qos0 = Packet::Publish(Publish {
+        topic: s("c"),
+        ..Default::default()
+    });
+    assert!(h.session.restore(qos0, h.now).is_err());
+    assert!(h.session.restore(Packet::PingReq, h.now).is_err());
+    assert_eq!(h.session.in_flight(), 1);
+}
+
+#[test]
+fn a_flow_restored_while_connected_should_be_sent_at_once() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.sent();
+    assert_eq!(
+        h.session.restore(stored_publish(9, "late"), h.now),
+        Ok(true)
+    );
+    assert!(matches!(&h.sent()[..], [Packet::Publish(p)] if p.packet_id == 9 && p.dup));
 }
