@@ -44,6 +44,11 @@ export declare class NativeClient {
   lastPacketId(): number
   /** Unfinished outgoing flows and queued QoS 0 publishes. */
   pending(): number
+  /**
+   * A mark for every byte queued so far; a WRITTEN event reports when the socket has
+   * taken them. 0 when nothing is waiting to be written.
+   */
+  writeMark(): number
   /** Drops the current connection; reconnecting follows the usual rules. */
   dropConnection(): void
   /** Stops: after writing what is queued, or at once with `force`. */

@@ -497,3 +497,46 @@ test('packets left in a custom outgoingStore are resent at connect and removed w
   assert.ok(sent.some(([cmd, id]) => cmd === 'pubrel' && id === 4243), JSON.stringify(sent))
   await Promise.all([c.endAsync(), sub.endAsync()])
 })
+
+test('reconnect() after end() connects again, and the client works and ends again', async () => {
+  const c = await connected()
+  await c.endAsync()
+  assert.strictEqual(c.disconnected, true)
+  c.reconnect()
+  await withTimeout(once(c, 'connect'), 5000, 'connect after reconnect()')
+  assert.strictEqual(c.connected, true)
+  assert.strictEqual(c.disconnecting, false)
+  await c.subscribeAsync('again/t', { qos: 1 })
+  const got = once(c, 'message')
+  await c.publishAsync('again/t', 'back', { qos: 1 })
+  const [topic, payload] = await withTimeout(got, 5000, 'message')
+  assert.deepStrictEqual([topic, payload.toString()], ['again/t', 'back'])
+  await withTimeout(c.endAsync(), 5000, 'second end')
+  assert.strictEqual(c.connected, false)
+})
+
+test('a QoS 0 publish calls back once its bytes are written: process.exit() there loses nothing', async () => {
+  const sub = await connected()
+  await sub.subscribeAsync('written/t', { qos: 0 })
+  let count = 0
+  sub.on('message', () => { count++ })
+  const script = `
+    const mqtt = require(${JSON.stringify(impl.upstream ? 'mqtt' : path.join(__dirname, '..'))})
+    const c = mqtt.connect(${JSON.stringify(broker.url)})
+    const big = Buffer.alloc(64 * 1024, 7)
+    c.on('connect', () => {
+      for (let i = 0; i < 999; i++) c.publish('written/t', big)
+      c.publish('written/t', big, () => process.exit(0))
+    })
+  `
+  const { spawn } = require('node:child_process')
+  const child = spawn(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => { stderr += d })
+  const [code] = await withTimeout(once(child, 'exit'), 10000, 'child exit')
+  assert.strictEqual(code, 0, stderr)
+  const deadline = Date.now() + 5000
+  while (count < 1000 && Date.now() < deadline) await sleep(50)
+  assert.strictEqual(count, 1000)
+  await sub.endAsync()
+})

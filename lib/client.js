@@ -23,6 +23,7 @@ const RECONNECT = 4
 const FINISHED = 5
 const SENT = 6
 const RECEIVED = 7
+const WRITTEN = 8
 
 const DEFAULTS = {
   keepalive: 60,
@@ -99,6 +100,8 @@ class MqttClient extends EventEmitter {
     this.outgoing = {}
     /** @type {Record<number, string>} */
     this.messageIdToTopic = {}
+    /** QoS 0 callbacks waiting for their bytes to be written, by write mark (ascending). */
+    this._writeWaiters = []
     this._resubscribeTopics = {}
     this._firstConnection = true
     /** @type {any} */
@@ -256,6 +259,13 @@ class MqttClient extends EventEmitter {
               this._onError(code, message)
               break
             }
+            case WRITTEN: {
+              const upto = t[batch.i] + t[batch.i + 1] * 0x100000000
+              const dropped = t[batch.i + 2] === 1
+              batch.i += 3
+              this._onWritten(upto, dropped)
+              break
+            }
             case CLOSE: this._onClose(); break
             case RECONNECT: this.emit('reconnect'); break
             case FINISHED: this._onFinished(); break
@@ -299,10 +309,28 @@ class MqttClient extends EventEmitter {
     this.reconnecting = false
     this._firstConnection = false
     this.emit('connect', packet)
-    // Callbacks of QoS 0 publishes queued while offline: the native side sent them now.
+    // QoS 0 publishes queued while offline were queued for writing with the CONNACK's
+    // handling: their callbacks wait for those bytes to be written.
     const queued = this.queue
     this.queue = []
-    for (const q of queued) q.cb()
+    for (const q of queued) this._afterWrite(q.cb)
+  }
+
+  /** Calls `cb` once every byte queued so far is written (as a socket write callback). */
+  _afterWrite (cb) {
+    const mark = this._native ? this._native.writeMark() : 0
+    if (mark === 0) process.nextTick(cb)
+    else this._writeWaiters.push({ mark, cb })
+  }
+
+  /** @param {number} upto @param {boolean} dropped */
+  _onWritten (upto, dropped) {
+    const w = this._writeWaiters
+    let n = 0
+    while (n < w.length && w[n].mark <= upto) n++
+    if (n === 0) return
+    const done = w.splice(0, n)
+    for (const x of done) x.cb(dropped ? new Error('Connection closed before the message was written') : undefined)
   }
 
   /** @param {any} packet */
@@ -433,8 +461,9 @@ class MqttClient extends EventEmitter {
     const outgoing = this.outgoing
     this.outgoing = {}
     for (const id of Object.keys(outgoing)) outgoing[id].cb(err)
-    const queued = this.queue
+    const queued = this.queue.concat(this._writeWaiters)
     this.queue = []
+    this._writeWaiters = []
     for (const q of queued) q.cb(err)
   }
 
@@ -485,8 +514,8 @@ class MqttClient extends EventEmitter {
     const id = this._trySend(packet, cb)
     if (id === null) return this
     if (qos === 0) {
-      if (this.connected) process.nextTick(cb)
-      else this.queue.push({ packet, cb })
+      if (!this.connected) this.queue.push({ packet, cb })
+      else if (callback) this._afterWrite(cb)
     } else {
       packet.messageId = id
       this.outgoing[id] = { volatile: false, cb }

@@ -27,6 +27,7 @@ const RECONNECT: u32 = 4;
 const FINISHED: u32 = 5;
 const SENT: u32 = 6;
 const RECEIVED: u32 = 7;
+const WRITTEN: u32 = 8;
 
 /// The I/O runtime shared by every client of the process (one thread: the work per packet
 /// is small). Failing to start it is reported to JS, not panicked on.
@@ -326,6 +327,13 @@ impl NativeClient {
             .command(|s, _| (s.in_flight() + s.queued()) as u32)
     }
 
+    /// A mark for every byte queued so far; a WRITTEN event reports when the socket has
+    /// taken them. 0 when nothing is waiting to be written.
+    #[napi(catch_unwind)]
+    pub fn write_mark(&self) -> f64 {
+        self.shared.write_mark() as f64
+    }
+
     /// Drops the current connection; reconnecting follows the usual rules.
     #[napi(catch_unwind)]
     pub fn drop_connection(&self) {
@@ -367,6 +375,14 @@ impl NativeClient {
                         bytes.extend_from_slice(s);
                         words.extend_from_slice(&[start, bytes.len() as u32]);
                     }
+                }
+                ClientEvent::Written { upto, dropped } => {
+                    words.extend_from_slice(&[
+                        WRITTEN,
+                        upto as u32,
+                        (upto >> 32) as u32,
+                        dropped as u32,
+                    ]);
                 }
                 ClientEvent::Close => words.push(CLOSE),
                 ClientEvent::Reconnect => words.push(RECONNECT),

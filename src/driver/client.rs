@@ -56,6 +56,14 @@ pub enum ClientEvent {
     Sent(Packet),
     /// A packet arrived, before the session handles it (only while `observe.received`).
     Received(Packet),
+    /// The bytes queued up to mark `upto` (see [`Shared::write_mark`]) are settled:
+    /// written to the socket, or `dropped` with a connection that closed before.
+    Written {
+        /// Count of bytes queued since the client started.
+        upto: u64,
+        /// True when the bytes since the previous report were discarded, not written.
+        dropped: bool,
+    },
 }
 
 /// Which packets to copy into events for the application (MQTT.js `packetsend` and
@@ -78,6 +86,11 @@ pub struct Inner {
     pub events: Vec<ClientEvent>,
     signaled: bool,
     observe: Observe,
+    /// Bytes ever queued for writing, and ever settled (written or discarded).
+    queued: u64,
+    written: u64,
+    /// The highest mark the application waits for; 0 when none.
+    watch: u64,
     ending: bool,
     force: bool,
     drop_connection: bool,
@@ -101,6 +114,9 @@ impl Shared {
                 events: Vec::new(),
                 signaled: false,
                 observe: Observe::default(),
+                queued: 0,
+                written: 0,
+                watch: 0,
                 ending: false,
                 force: false,
                 drop_connection: false,
@@ -137,6 +153,41 @@ impl Shared {
         r
     }
 
+    /// A mark for everything queued so far: a [`ClientEvent::Written`] event reports when
+    /// the socket took those bytes. 0 when they are settled already.
+    pub fn write_mark(&self) -> u64 {
+        let mut g = self.lock();
+        if g.written >= g.queued {
+            return 0;
+        }
+        g.watch = g.watch.max(g.queued);
+        g.queued
+    }
+
+    /// Counts `n` bytes as written, reporting progress if the application waits for it.
+    fn settle(&self, g: &mut Inner, n: u64, dropped: bool) {
+        g.written += n;
+        if g.watch > 0 {
+            g.events.push(ClientEvent::Written {
+                upto: g.written,
+                dropped,
+            });
+            if g.written >= g.watch {
+                g.watch = 0;
+            }
+            self.announce(g);
+        }
+    }
+
+    /// Discards the bytes not written (the connection is gone), settling them as dropped.
+    fn discard_out(&self, g: &mut Inner) {
+        g.out.clear();
+        let n = g.queued - g.written;
+        if n > 0 {
+            self.settle(g, n, true);
+        }
+    }
+
     /// Sets which packets are reported; see [`Observe`].
     pub fn observe(&self, observe: Observe) {
         self.lock().observe = observe;
@@ -146,6 +197,7 @@ impl Shared {
     /// waking the writer and the application as needed.
     fn flush(&self, g: &mut Inner) {
         let was_empty = g.out.is_empty();
+        let before = g.out.len();
         let version = g.session.version();
         while let Some(p) = g.session.poll_transmit() {
             if g.observe.sent {
@@ -155,6 +207,7 @@ impl Shared {
             // such a packet is dropped rather than bringing the process down.
             let _ = p.encode(version, &mut g.out);
         }
+        g.queued += (g.out.len() - before) as u64;
         if was_empty && !g.out.is_empty() {
             self.writer.notify_one();
         }
@@ -236,7 +289,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
         {
             let mut g = shared.lock();
             g.session.handle_connection_lost();
-            g.out.clear();
+            shared.discard_out(&mut g);
         }
         if let Some((code, message)) = failure {
             if !shared.ending().1 {
@@ -278,7 +331,7 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
     let (mut rd, mut wr) = tokio::io::split(stream);
     {
         let mut g = shared.lock();
-        g.out.clear();
+        shared.discard_out(&mut g);
         g.session.handle_connected(Instant::now());
         shared.flush(&mut g);
     }
@@ -293,6 +346,8 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
             }
             if !buf.is_empty() {
                 wr.write_all(&buf).await.map_err(|e| io_failure(&e))?;
+                let mut g = shared.lock();
+                shared.settle(&mut g, buf.len() as u64, false);
                 continue;
             }
             if ending {
