@@ -540,3 +540,26 @@ test('a QoS 0 publish calls back once its bytes are written: process.exit() ther
   assert.strictEqual(count, 1000)
   await sub.endAsync()
 })
+
+test('a worker thread that terminates takes its connections down with it', async () => {
+  const { Worker } = require('node:worker_threads')
+  const fb = await fakeBroker(acceptConnect)
+  try {
+    const src = `
+      const mqtt = require(${JSON.stringify(impl.upstream ? require.resolve('mqtt') : path.join(__dirname, '..'))})
+      const { parentPort } = require('node:worker_threads')
+      const c = mqtt.connect('mqtt://127.0.0.1:${fb.port}', { keepalive: 0 })
+      c.on('connect', () => parentPort.postMessage('up'))
+    `
+    for (let i = 0; i < 3; i++) {
+      const w = new Worker(src, { eval: true })
+      await withTimeout(once(w, 'message'), 5000, 'worker connected')
+      await w.terminate()
+    }
+    assert.strictEqual(fb.connections.length, 3)
+    const closed = fb.connections.map((c) => c.socket.closed ? Promise.resolve() : once(c.socket, 'close'))
+    await withTimeout(Promise.all(closed), 3000, 'server sees every connection close')
+  } finally {
+    await fb.close()
+  }
+})

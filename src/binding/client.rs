@@ -3,11 +3,12 @@
 //! call announces that events are waiting, and `drain()` returns all of them as tape
 //! records whose bytes are copied into one Buffer.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
 
 use super::error::{invalid_arg, Code, JsError};
@@ -91,6 +92,9 @@ pub struct NativeClient {
     notify: Arc<Mutex<Option<EventFn>>>,
     config: Config,
     started: bool,
+    /// Ends the connection when the JS environment goes away (a worker thread that
+    /// terminates) while the client still runs; removed by `end`.
+    cleanup: Option<CleanupEnvHook<Weak<Shared>>>,
 }
 
 fn ms(v: f64) -> Duration {
@@ -183,18 +187,27 @@ impl NativeClient {
             notify,
             config,
             started: false,
+            cleanup: None,
         })
     }
 
     /// Starts connecting. `on_event` is called (with no arguments) whenever events wait
     /// to be drained; it keeps Node's event loop alive until the client has finished.
     #[napi(catch_unwind)]
-    pub fn start(&mut self, on_event: EventFn) -> Result<(), JsError> {
+    pub fn start(&mut self, env: Env, on_event: EventFn) -> Result<(), JsError> {
         if self.started {
             return Err(invalid_arg("already started"));
         }
         let rt = runtime()?;
         self.started = true;
+        let weak = Arc::downgrade(&self.shared);
+        self.cleanup = env
+            .add_env_cleanup_hook(weak, |w: Weak<Shared>| {
+                if let Some(shared) = w.upgrade() {
+                    shared.end(true);
+                }
+            })
+            .ok();
         *self.notify.lock().unwrap_or_else(|e| e.into_inner()) = Some(on_event);
         let shared = self.shared.clone();
         let notify = self.notify.clone();
@@ -342,8 +355,15 @@ impl NativeClient {
 
     /// Stops: after writing what is queued, or at once with `force`.
     #[napi(catch_unwind)]
-    pub fn end(&self, force: bool) {
+    pub fn end(&mut self, env: Env, force: bool) {
         self.shared.end(force);
+        if force {
+            // Called with force once the client has finished (and by `reconnect`): the
+            // environment no longer needs to stop it.
+            if let Some(hook) = self.cleanup.take() {
+                let _ = env.remove_env_cleanup_hook(hook);
+            }
+        }
     }
 
     /// Every waiting event, as `[words, bytes]`: event records on a tape (see the module
