@@ -118,4 +118,8 @@ export interface NativeClientOptions {
   maxPacketSize: number
   /** First packet id the default allocator hands out. */
   firstPacketId: number
+  /** MQTT.js `autoUseTopicAlias` (MQTT 5). */
+  autoUseTopicAlias?: boolean
+  /** MQTT.js `autoAssignTopicAlias` (MQTT 5). */
+  autoAssignTopicAlias?: boolean
 }

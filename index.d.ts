@@ -65,6 +65,10 @@ export interface IClientOptions {
   connectTimeout?: number
   resubscribe?: boolean
   queueQoSZero?: boolean
+  /** MQTT 5: send the alias instead of a topic that already has one on this connection. */
+  autoUseTopicAlias?: boolean
+  /** MQTT 5: give topics aliases (up to the server's Topic Alias Maximum, least recently used first). */
+  autoAssignTopicAlias?: boolean
   manualConnect?: boolean
   servers?: Array<{ host: string; port: number }>
   will?: IConnectPacket['will']

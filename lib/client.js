@@ -164,7 +164,9 @@ class MqttClient extends EventEmitter {
       queueQosZero: o.queueQoSZero !== false,
       resubscribe: o.resubscribe !== false,
       maxPacketSize: o.properties?.maximumPacketSize || 0,
-      firstPacketId: Math.max(1, Math.floor(Math.random() * 65535))
+      firstPacketId: Math.max(1, Math.floor(Math.random() * 65535)),
+      autoUseTopicAlias: !!o.autoUseTopicAlias,
+      autoAssignTopicAlias: !!o.autoAssignTopicAlias
     }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
     const nat = this._native
     nat.observe(this._observe.sent, this._observe.received)
@@ -482,6 +484,8 @@ class MqttClient extends EventEmitter {
    * offline, the native side reports it when it goes out.
    */
   _reportSent (packet) {
+    // With automatic topic aliases the PUBLISH written is chosen natively, which reports it.
+    if (packet.cmd === 'publish' && this.options.protocolVersion === 5 && (this.options.autoUseTopicAlias || this.options.autoAssignTopicAlias)) return
     if (this._observe.sent && this.connected) this.emit('packetsend', packet)
   }
 

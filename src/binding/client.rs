@@ -78,6 +78,10 @@ pub struct NativeClientOptions {
     pub max_packet_size: f64,
     /// First packet id the default allocator hands out.
     pub first_packet_id: u32,
+    /// MQTT.js `autoUseTopicAlias` (MQTT 5).
+    pub auto_use_topic_alias: Option<bool>,
+    /// MQTT.js `autoAssignTopicAlias` (MQTT 5).
+    pub auto_assign_topic_alias: Option<bool>,
 }
 
 type EventFn =
@@ -89,6 +93,9 @@ pub struct NativeClient {
     shared: Arc<Shared>,
     /// The protocol level, fixed by the CONNECT for the client's lifetime.
     version: ProtocolVersion,
+    /// Topic aliases are chosen natively (MQTT 5 auto options): the PUBLISH written may
+    /// differ from the one JS sent, so its `packetsend` comes from here.
+    auto_alias: bool,
     notify: Arc<Mutex<Option<EventFn>>>,
     config: Config,
     started: bool,
@@ -110,6 +117,7 @@ fn session_error(e: SessionError) -> JsError {
         SessionError::NoPacketId | SessionError::PacketIdInUse(_) => "ERR_MQTT_PACKET_ID",
         SessionError::NotConnected => "ERR_MQTT_CLIENT_DISCONNECTED",
         SessionError::NotRestorable => "ERR_INVALID_ARG_VALUE",
+        SessionError::TopicAlias(_) => "ERR_MQTT_TOPIC_ALIAS",
         _ => "ERR_MQTT_PROTOCOL",
     };
     napi::Error::new(Code(code), e.to_string())
@@ -136,12 +144,17 @@ impl NativeClient {
         let connect = owned_connect(*connect);
         connect.check().map_err(|v| invalid_arg(v.to_string()))?;
         let version = connect.level;
+        let auto_alias = version.is_v5()
+            && (opts.auto_use_topic_alias == Some(true)
+                || opts.auto_assign_topic_alias == Some(true));
         let mut so = Options::new(connect);
         so.connect_timeout = ms(opts.connect_timeout).max(Duration::from_millis(1));
         so.reschedule_pings = opts.reschedule_pings;
         so.queue_qos_zero = opts.queue_qos_zero;
         so.resubscribe = opts.resubscribe;
         so.first_packet_id = opts.first_packet_id.clamp(1, 65_535) as u16;
+        so.auto_use_topic_alias = opts.auto_use_topic_alias.unwrap_or(false);
+        so.auto_assign_topic_alias = opts.auto_assign_topic_alias.unwrap_or(false);
         let port = u16::try_from(opts.port).map_err(|_| invalid_arg("port must be 0 to 65535"))?;
         let mut servers = vec![(opts.host, port)];
         if let Some(list) = opts.servers.filter(|l| !l.is_empty()) {
@@ -184,6 +197,7 @@ impl NativeClient {
         Ok(NativeClient {
             shared,
             version,
+            auto_alias,
             notify,
             config,
             started: false,
@@ -259,7 +273,8 @@ impl NativeClient {
             *id = 0;
         }
         checked.map_err(|v| invalid_arg(v.to_string()))?;
-        let r = self.shared.command_unobserved(|s, now| match packet {
+        let observed = self.auto_alias && matches!(packet, Packet::Publish(_));
+        let run = |s: &mut Session, now| match packet {
             Packet::Publish(p) => s.publish(p, now),
             Packet::Subscribe(p) => s.subscribe(p, now),
             Packet::Unsubscribe(p) => s.unsubscribe(p, now),
@@ -272,7 +287,12 @@ impl NativeClient {
                 Ok(0)
             }
             _ => Err(SessionError::NotConnected),
-        });
+        };
+        let r = if observed {
+            self.shared.command(run)
+        } else {
+            self.shared.command_unobserved(run)
+        };
         r.map(u32::from).map_err(session_error)
     }
 

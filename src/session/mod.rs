@@ -22,9 +22,11 @@ use crate::codec::{
 
 mod keepalive;
 mod packet_id;
+mod topic_alias;
 
 pub use keepalive::{Keepalive, KeepaliveAction};
 pub use packet_id::PacketIds;
+pub use topic_alias::{AliasError, TopicAliases};
 
 /// How the session behaves; MQTT.js option names in brackets.
 #[derive(Debug, Clone)]
@@ -41,6 +43,10 @@ pub struct Options {
     pub resubscribe: bool,
     /// First packet id to hand out.
     pub first_packet_id: u16,
+    /// MQTT 5: put known topic aliases in place of topics [autoUseTopicAlias].
+    pub auto_use_topic_alias: bool,
+    /// MQTT 5: assign topic aliases (least recently used first) [autoAssignTopicAlias].
+    pub auto_assign_topic_alias: bool,
 }
 
 impl Options {
@@ -53,6 +59,8 @@ impl Options {
             queue_qos_zero: true,
             resubscribe: true,
             first_packet_id: 1,
+            auto_use_topic_alias: false,
+            auto_assign_topic_alias: false,
         }
     }
 }
@@ -113,6 +121,9 @@ pub enum SessionError {
     /// Only QoS 1/2 PUBLISH and PUBREL flows can be restored from a store.
     #[error("only QoS 1 or 2 PUBLISH and PUBREL packets can be restored")]
     NotRestorable,
+    /// An outgoing topic alias that cannot be used (MQTT 5).
+    #[error(transparent)]
+    TopicAlias(#[from] AliasError),
     /// A QoS 0 publish while offline with queueing off, or a command after end.
     #[error("client disconnected")]
     NotConnected,
@@ -165,6 +176,7 @@ pub struct Session {
     connected_before: bool,
     /// Flows restored from the application's store; they stay ahead of newer flows.
     restored: usize,
+    aliases: TopicAliases,
 }
 
 impl Session {
@@ -173,6 +185,15 @@ impl Session {
         let version = opts.connect.level;
         let ids = PacketIds::new(opts.first_packet_id);
         let keepalive = Keepalive::new(opts.connect.keep_alive, opts.reschedule_pings, now);
+        let alias_max = opts.connect.properties.iter().find_map(|p| match p {
+            Property::TopicAliasMaximum(m) => Some(*m),
+            _ => None,
+        });
+        let aliases = TopicAliases::new(
+            alias_max.unwrap_or(0),
+            opts.auto_use_topic_alias,
+            opts.auto_assign_topic_alias,
+        );
         Session {
             opts,
             version,
@@ -188,6 +209,7 @@ impl Session {
             events: VecDeque::new(),
             connected_before: false,
             restored: 0,
+            aliases,
         }
     }
 
@@ -227,6 +249,7 @@ impl Session {
             return;
         }
         self.transmit.clear();
+        self.aliases.reset(0);
         self.keepalive = Keepalive::new(
             self.opts.connect.keep_alive,
             self.opts.reschedule_pings,
@@ -330,10 +353,16 @@ impl Session {
             return Err(SessionError::NotConnected);
         }
         let connected = self.state == State::Connected;
+        // MQTT 5 aliases: `p` keeps the full topic (for storing), `wire` is what to write.
+        let wire = if self.version.is_v5() {
+            self.aliases.outgoing(&mut p)?
+        } else {
+            None
+        };
         if p.qos == QoS::AtMostOnce {
             p.packet_id = 0;
             if connected {
-                self.send(Packet::Publish(p), now);
+                self.send(Packet::Publish(wire.unwrap_or(p)), now);
             } else if self.opts.queue_qos_zero {
                 self.offline.push_back(p);
             } else {
@@ -344,7 +373,9 @@ impl Session {
         let id = self.take_id(p.packet_id)?;
         p.packet_id = id;
         if connected {
-            self.send(Packet::Publish(p.clone()), now);
+            let mut w = wire.unwrap_or_else(|| p.clone());
+            w.packet_id = id;
+            self.send(Packet::Publish(w), now);
         }
         self.start_flow(
             id,
@@ -513,7 +544,7 @@ impl Session {
             };
         }
         match p {
-            Packet::Publish(p) => self.on_publish(p, now),
+            Packet::Publish(p) => self.on_publish(p, now)?,
             Packet::PubAck(a) => self.on_puback(a),
             Packet::PubRec(a) => self.on_pubrec(a, now),
             Packet::PubComp(a) => self.on_pubcomp(a),
@@ -570,6 +601,11 @@ impl Session {
         if let Some(s) = server_keep_alive {
             self.keepalive.set_interval(s, now);
         }
+        let alias_max = c.properties.iter().find_map(|p| match p {
+            Property::TopicAliasMaximum(m) => Some(*m),
+            _ => None,
+        });
+        self.aliases.reset(alias_max.unwrap_or(0));
         // MQTT.js's rule: MQTT 3.1 has no session-present flag to go by.
         let no_session = self.opts.connect.clean_start
             || (self.version >= ProtocolVersion::V4 && !c.session_present);
@@ -649,13 +685,17 @@ impl Session {
         }
     }
 
-    fn on_publish(&mut self, p: Publish, now: Instant) {
+    fn on_publish(&mut self, mut p: Publish, now: Instant) -> Result<(), SessionError> {
+        if self.version.is_v5() {
+            self.aliases.incoming(&mut p)?;
+        }
         if p.qos == QoS::ExactlyOnce && self.incoming_qos2.contains(&p.packet_id) {
             // A resend of a message already received: acknowledge, do not deliver again.
             self.send(Packet::PubRec(Ack::new(p.packet_id)), now);
-            return;
+            return Ok(());
         }
         self.events.push_back(Event::Publish(p));
+        Ok(())
     }
 
     fn on_puback(&mut self, a: Ack) {
