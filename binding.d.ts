@@ -21,7 +21,7 @@ export declare class NativeClient {
   /**
    * Sends a packet described by a tape record: PUBLISH, SUBSCRIBE, UNSUBSCRIBE, AUTH or
    * DISCONNECT (which ends the session). A messageId of 0 asks for a fresh one. Returns
-   * the packet id (0 when there is none).
+   * the packet id (0 when there is none). The bytes go out at the next `flush()`.
    */
   send(tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number
   /**
@@ -38,6 +38,8 @@ export declare class NativeClient {
   ack(id: number, qos: number, reasonCode: number): void
   /** The application delivered incoming QoS 2 message `id` after PUBREL: PUBCOMP. */
   complete(id: number): void
+  /** Writes what `send`, `ack` and `complete` queued since the last flush. */
+  flush(): void
   /** Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`). */
   removeOutgoing(id: number): boolean
   /** The packet id most recently handed out. */

@@ -117,6 +117,11 @@ class MqttClient extends EventEmitter {
     // packetsend/packetreceive for packets the native side writes or reads cost a copy
     // each: they are reported only while someone listens.
     this._observe = { sent: false, received: false }
+    this._flushQueued = false
+    this._flush = () => {
+      this._flushQueued = false
+      this._native?.flush()
+    }
     this.on('newListener', (event) => this._updateObserve(event, 1))
     this.on('removeListener', (event) => this._updateObserve(event, 0))
     if (!o.manualConnect) this.connect()
@@ -354,11 +359,13 @@ class MqttClient extends EventEmitter {
         this.handleMessage(packet, (err) => {
           if (err) return
           nat.ack(messageId, 1, code)
+          this._scheduleFlush()
         })
       } else if (code) {
         nat.ack(messageId, 2, code)
+        this._scheduleFlush()
       } else {
-        this.incomingStore.put(packet, () => nat.ack(messageId, 2, 0))
+        this.incomingStore.put(packet, () => { nat.ack(messageId, 2, 0); this._scheduleFlush() })
       }
     })
   }
@@ -369,6 +376,7 @@ class MqttClient extends EventEmitter {
     this.incomingStore.get(pubrel, (err, pub) => {
       if (err || !pub) {
         nat.complete(pubrel.messageId)
+        this._scheduleFlush()
         return
       }
       this.emit('message', pub.topic, pub.payload, pub)
@@ -376,6 +384,7 @@ class MqttClient extends EventEmitter {
         if (err2) return
         this.incomingStore.del(pub, noop)
         nat.complete(pubrel.messageId)
+        this._scheduleFlush()
       })
     })
   }
@@ -493,7 +502,17 @@ class MqttClient extends EventEmitter {
   _send (packet) {
     const b = this._builder
     const payload = writePacket(b, packet, this.options)
-    return this._native.send(b.t.subarray(0, b.n), b.data.subarray(0, b.pos), payload || EMPTY)
+    const id = this._native.send(b.t.subarray(0, b.n), b.data.subarray(0, b.pos), payload || EMPTY)
+    this._scheduleFlush()
+    return id
+  }
+
+  // What is sent, acknowledged or completed during one turn of the event loop goes out in
+  // one write, at the end of that turn (as Node's sockets do with cork/uncork).
+  _scheduleFlush () {
+    if (this._flushQueued) return
+    this._flushQueued = true
+    process.nextTick(this._flush)
   }
 
   /**

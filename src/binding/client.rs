@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use napi::bindgen_prelude::{Buffer, Uint32Array};
+use napi::bindgen_prelude::{BufferSlice, Uint32Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
@@ -245,7 +245,7 @@ impl NativeClient {
 
     /// Sends a packet described by a tape record: PUBLISH, SUBSCRIBE, UNSUBSCRIBE, AUTH or
     /// DISCONNECT (which ends the session). A messageId of 0 asks for a fresh one. Returns
-    /// the packet id (0 when there is none).
+    /// the packet id (0 when there is none). The bytes go out at the next `flush()`.
     #[napi(catch_unwind)]
     pub fn send(&self, tape: &[u32], data: &[u8], payload: &[u8]) -> Result<u32, JsError> {
         // SAFETY: the packet read over these borrowed bytes is made owned (`owned()`)
@@ -288,11 +288,8 @@ impl NativeClient {
             }
             _ => Err(SessionError::NotConnected),
         };
-        let r = if observed {
-            self.shared.command(run)
-        } else {
-            self.shared.command_unobserved(run)
-        };
+        // Written at the next `flush()` (JS calls it once per turn of its event loop).
+        let r = self.shared.command_deferred(observed, run);
         r.map(u32::from).map_err(session_error)
     }
 
@@ -330,15 +327,22 @@ impl NativeClient {
     #[napi(catch_unwind)]
     pub fn ack(&self, id: u32, qos: u32, reason_code: u32) {
         let qos = QoS::from_u8(qos as u8).unwrap_or(QoS::AtMostOnce);
-        self.shared
-            .command(|s, now| s.ack_incoming(id as u16, qos, reason_code as u8, now));
+        self.shared.command_deferred(true, |s, now| {
+            s.ack_incoming(id as u16, qos, reason_code as u8, now)
+        });
     }
 
     /// The application delivered incoming QoS 2 message `id` after PUBREL: PUBCOMP.
     #[napi(catch_unwind)]
     pub fn complete(&self, id: u32) {
         self.shared
-            .command(|s, now| s.complete_incoming(id as u16, now));
+            .command_deferred(true, |s, now| s.complete_incoming(id as u16, now));
+    }
+
+    /// Writes what `send`, `ack` and `complete` queued since the last flush.
+    #[napi(catch_unwind)]
+    pub fn flush(&self) {
+        self.shared.kick();
     }
 
     /// Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`).
@@ -389,11 +393,21 @@ impl NativeClient {
     /// Every waiting event, as `[words, bytes]`: event records on a tape (see the module
     /// docs) and the bytes their ranges point into.
     #[napi(catch_unwind)]
-    pub fn drain(&self) -> (Uint32Array, Buffer) {
+    pub fn drain<'env>(&self, env: &'env Env) -> Result<(Uint32Array, BufferSlice<'env>), JsError> {
         let events = self.shared.drain();
         let version = self.version;
         let mut words = Vec::with_capacity(events.len() * 8);
-        let mut bytes = Vec::new();
+        // Sized up front: large payloads are copied once, never moved by growth.
+        let size: usize = events
+            .iter()
+            .map(|e| match e {
+                ClientEvent::Session(Event::Publish(p)) => {
+                    p.payload.len() + p.topic.len() + p.properties.body_len()
+                }
+                _ => 64,
+            })
+            .sum();
+        let mut bytes = Vec::with_capacity(size);
         for e in events {
             match e {
                 ClientEvent::Session(ev) => {
@@ -429,7 +443,12 @@ impl NativeClient {
                 ClientEvent::Finished => words.push(FINISHED),
             }
         }
-        (Uint32Array::new(words), Buffer::from(bytes))
+        // Copied into memory V8 allocates and accounts for: an external Buffer over our
+        // Vec is invisible to the GC's heuristics, and megabytes of drained batches would
+        // pile up before a collection.
+        let bytes = BufferSlice::copy_from(env, &bytes)
+            .map_err(|e| napi::Error::new(Code("ERR_MQTT_NAPI_BUFFER"), e.reason.clone()))?;
+        Ok((Uint32Array::new(words), bytes))
     }
 }
 

@@ -21,6 +21,12 @@ use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
 use crate::session::{Event, Session, SessionError};
 use crate::transport::{self, Stream};
 
+/// Reading pauses while this many events wait for the application...
+const MAX_PENDING_EVENTS: usize = 8192;
+/// ...or this many bytes of received topics and payloads: memory stays bounded when the
+/// application is slower than the network (the server's TCP window does the rest).
+const MAX_PENDING_BYTES: usize = 8 << 20;
+
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -85,6 +91,10 @@ pub struct Inner {
     /// Events waiting for the application.
     pub events: Vec<ClientEvent>,
     signaled: bool,
+    /// Bytes were queued by deferred commands without waking the writer yet.
+    unkicked: bool,
+    /// Bytes of topics and payloads in `events`.
+    pending_bytes: usize,
     observe: Observe,
     /// Bytes ever queued for writing, and ever settled (written or discarded).
     queued: u64,
@@ -101,6 +111,8 @@ pub struct Shared {
     inner: Mutex<Inner>,
     writer: Notify,
     wake: Notify,
+    /// Signalled when the application drained the events (reading may resume).
+    drained: Notify,
     notify: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -113,6 +125,8 @@ impl Shared {
                 out: BytesMut::new(),
                 events: Vec::new(),
                 signaled: false,
+                unkicked: false,
+                pending_bytes: 0,
                 observe: Observe::default(),
                 queued: 0,
                 written: 0,
@@ -123,6 +137,7 @@ impl Shared {
             }),
             writer: Notify::new(),
             wake: Notify::new(),
+            drained: Notify::new(),
             notify,
         })
     }
@@ -141,16 +156,35 @@ impl Shared {
         r
     }
 
-    /// As [`Shared::command`], for a packet the application sends and reports itself:
-    /// what it produces is not echoed as [`ClientEvent::Sent`].
-    pub fn command_unobserved<R>(&self, f: impl FnOnce(&mut Session, Instant) -> R) -> R {
+    /// As [`Shared::command`], but the writer is not woken until [`Shared::kick`]: the
+    /// application batches what it sends in one turn of its event loop into one write,
+    /// and saves a thread wake-up per packet. `observed` false: what the command produces
+    /// is not echoed as [`ClientEvent::Sent`] (the application reports it itself).
+    pub fn command_deferred<R>(
+        &self,
+        observed: bool,
+        f: impl FnOnce(&mut Session, Instant) -> R,
+    ) -> R {
         let mut g = self.lock();
         let r = f(&mut g.session, Instant::now());
         let observe = g.observe;
-        g.observe.sent = false;
-        self.flush(&mut g);
+        g.observe.sent &= observed;
+        let was_empty = g.out.is_empty();
+        self.queue_output(&mut g);
+        if was_empty && !g.out.is_empty() {
+            g.unkicked = true;
+        }
+        self.queue_events(&mut g);
         g.observe = observe;
         r
+    }
+
+    /// Wakes the writer for what deferred commands queued.
+    pub fn kick(&self) {
+        let mut g = self.lock();
+        if std::mem::take(&mut g.unkicked) && !g.out.is_empty() {
+            self.writer.notify_one();
+        }
     }
 
     /// A mark for everything queued so far: a [`ClientEvent::Written`] event reports when
@@ -196,7 +230,17 @@ impl Shared {
     /// Moves the session's packets into the write buffer and its events into the queue,
     /// waking the writer and the application as needed.
     fn flush(&self, g: &mut Inner) {
-        let was_empty = g.out.is_empty();
+        let was_empty = g.out.is_empty() || g.unkicked;
+        self.queue_output(g);
+        if was_empty && !g.out.is_empty() {
+            g.unkicked = false;
+            self.writer.notify_one();
+        }
+        self.queue_events(g);
+    }
+
+    /// Encodes the session's packets into the write buffer.
+    fn queue_output(&self, g: &mut Inner) {
         let before = g.out.len();
         let version = g.session.version();
         while let Some(p) = g.session.poll_transmit() {
@@ -208,10 +252,14 @@ impl Shared {
             let _ = p.encode(version, &mut g.out);
         }
         g.queued += (g.out.len() - before) as u64;
-        if was_empty && !g.out.is_empty() {
-            self.writer.notify_one();
-        }
+    }
+
+    /// Moves the session's events to the application's queue and announces them.
+    fn queue_events(&self, g: &mut Inner) {
         while let Some(e) = g.session.poll_event() {
+            if let Event::Publish(p) = &e {
+                g.pending_bytes += p.payload.len() + p.topic.len();
+            }
             g.events.push(ClientEvent::Session(e));
         }
         self.announce(g);
@@ -233,9 +281,20 @@ impl Shared {
 
     /// Takes every queued event; the next event will be announced again.
     pub fn drain(&self) -> Vec<ClientEvent> {
-        let mut g = self.lock();
-        g.signaled = false;
-        std::mem::take(&mut g.events)
+        let events = {
+            let mut g = self.lock();
+            g.signaled = false;
+            g.pending_bytes = 0;
+            std::mem::take(&mut g.events)
+        };
+        self.drained.notify_one();
+        events
+    }
+
+    /// True when the application is behind and reading should wait for a drain.
+    fn backlogged(&self) -> bool {
+        let g = self.lock();
+        g.events.len() >= MAX_PENDING_EVENTS || g.pending_bytes >= MAX_PENDING_BYTES
     }
 
     /// Asks the driver to stop: after flushing what is queued (DISCONNECT included), or at
@@ -364,6 +423,7 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
             version: shared.lock().session.version(),
             max_packet_size: cfg.max_packet_size.min(MAX_PACKET_SIZE),
         };
+        let mut paused = false;
         loop {
             let deadline = shared.lock().session.poll_timeout();
             let sleep = async {
@@ -373,7 +433,7 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
                 }
             };
             tokio::select! {
-                r = rd.read_buf(&mut buf) => {
+                r = rd.read_buf(&mut buf), if !paused => {
                     let n = r.map_err(|e| io_failure(&e))?;
                     if n == 0 {
                         // The server closed its side cleanly: a close, not an error (as a
@@ -402,12 +462,20 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
                         }
                     }
                     shared.flush(&mut g);
+                    drop(g);
                     if buf.capacity() < 4096 {
                         buf.reserve(64 * 1024);
                     }
+                    paused = shared.backlogged();
+                }
+                _ = shared.drained.notified(), if paused => {
+                    paused = shared.backlogged();
                 }
                 _ = sleep => {
                     let mut g = shared.lock();
+                    if paused {
+                        g.session.handle_backlog(Instant::now());
+                    }
                     let r = g.session.handle_timeout(Instant::now());
                     shared.flush(&mut g);
                     r.map_err(session_failure)?;

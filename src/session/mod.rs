@@ -278,6 +278,13 @@ impl Session {
         }
     }
 
+    /// The driver has stopped reading while the application catches up, with the server's
+    /// data waiting unread: the server is alive, and an answer to a ping may be in that
+    /// backlog, so keepalive must not time out on it.
+    pub fn handle_backlog(&mut self, now: Instant) {
+        self.keepalive.on_receive(now, true);
+    }
+
     /// The next packet to write, if any.
     pub fn poll_transmit(&mut self) -> Option<Packet> {
         self.transmit.pop_front()

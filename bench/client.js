@@ -1,0 +1,90 @@
+'use strict'
+
+// Client benchmarks against the fast fake broker (bench/broker.rs): receive and publish,
+// mqtt-napi and MQTT.js alternating A B A B, each run in a fresh process (bench/worker.js).
+// Prints rates (messages/s) with ours / MQTT.js ratios, the main thread's CPU per received
+// message, peak RSS, and the plain-JS floor of receiving.
+
+const { spawn, spawnSync } = require('node:child_process')
+const path = require('node:path')
+const { median, report, fmtRate } = require('./lib/stats')
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
+const root = path.join(__dirname, '..')
+
+function startBroker () {
+  const b = spawnSync('cargo', ['build', '--quiet', '--profile', 'fast', '--example', 'bench_broker'], { cwd: root, stdio: 'inherit' })
+  if (b.status !== 0) throw new Error('cannot build the bench broker')
+  const proc = spawn(path.join(root, 'target', 'fast', 'examples', 'bench_broker'), ['0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    let out = ''
+    proc.stdout.on('data', (d) => {
+      out += d
+      const m = /PORT (\d+)/.exec(out)
+      if (m) resolve({ port: Number(m[1]), stop: () => proc.kill() })
+    })
+    proc.once('exit', (code) => reject(new Error(`bench broker exited (${code})`)))
+  })
+}
+
+function runWorker (args) {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'worker.js'), JSON.stringify(args)], { encoding: 'utf8', timeout: 120000 })
+  if (r.status !== 0) throw new Error(`worker ${JSON.stringify(args)} failed: ${r.stderr || r.error}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop())
+}
+
+/** Runs `impls` alternately for ROUNDS rounds; returns name -> list of results. */
+function alternateRuns (impls, base) {
+  const out = Object.fromEntries(impls.map((i) => [i, []]))
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const impl of impls) out[impl].push(runWorker({ ...base, impl }))
+  }
+  return out
+}
+
+const fmtBytes = (b) => `${(b / 1048576).toFixed(0)} MiB`
+const fmtUs = (s) => `${(s * 1e6).toFixed(2)} us`
+
+async function main () {
+  const broker = await startBroker()
+  try {
+    const rate = (n) => (x) => n / x.seconds
+    const rows = []
+    const cpuRows = []
+    const floorRows = []
+    for (const [size, qos, n] of [[16, 0, 500000], [1024, 0, 200000], [65536, 0, 5000], [16, 1, 200000]]) {
+      const base = { scenario: 'receive', port: broker.port, n, size, qos }
+      const impls = qos === 0 && size === 16 ? ['ours', 'mqtt', 'floor'] : ['ours', 'mqtt']
+      const res = alternateRuns(impls, base)
+      const name = `receive QoS ${qos}, ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`
+      rows.push({ name, ours: res.ours.map(rate(n)), theirs: res.mqtt.map(rate(n)) })
+      const cpu = (xs) => median(xs.map((x) => x.cpu / n))
+      const rss = (xs) => median(xs.map((x) => x.rss))
+      cpuRows.push(`| ${name} | ${fmtUs(cpu(res.ours))} | ${fmtUs(cpu(res.mqtt))} | ${(cpu(res.ours) / cpu(res.mqtt)).toFixed(2)}x | ${fmtBytes(rss(res.ours))} | ${fmtBytes(rss(res.mqtt))} |`)
+      if (res.floor) {
+        const f = median(res.floor.map(rate(n)))
+        const o = median(res.ours.map(rate(n)))
+        floorRows.push(`plain-JS floor (${name}): ${fmtRate(f)}; mqtt-napi reaches ${(100 * o / f).toFixed(0)}% of it`)
+      }
+    }
+    report(`receive from the fake broker (messages/s, ${ROUNDS} rounds, fresh process per run)`, rows)
+    console.log('\n| receive scenario | main-thread CPU per message, mqtt-napi | MQTT.js | ratio | peak RSS mqtt-napi | MQTT.js |')
+    console.log('|---|---|---|---|---|---|')
+    for (const r of cpuRows) console.log(r)
+    for (const f of floorRows) console.log(`\n${f}`)
+
+    const pub = []
+    for (const [size, qos, n] of [[16, 0, 300000], [16, 1, 200000], [16, 2, 100000], [1024, 0, 200000], [1024, 1, 100000], [1024, 2, 50000]]) {
+      for (const cbEvery of [1, 100]) {
+        const res = alternateRuns(['ours', 'mqtt'], { scenario: 'publish', port: broker.port, n, size, qos, cbEvery })
+        const name = `publish QoS ${qos}, ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}, callback on ${cbEvery === 1 ? 'each' : 'every 100th'}`
+        pub.push({ name, ours: res.ours.map(rate(n)), theirs: res.mqtt.map(rate(n)) })
+      }
+    }
+    report(`publish into the fake broker (messages/s, ${ROUNDS} rounds; at most 20,000 unfinished)`, pub)
+  } finally {
+    broker.stop()
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1) })

@@ -1,0 +1,131 @@
+'use strict'
+
+// One measurement in a fresh process: `node bench/worker.js '<json>'` prints one JSON line
+// { seconds, cpu, rss }: wall time, the main thread's CPU seconds (Linux /proc), peak RSS.
+// impl: 'ours' (this package), 'mqtt' (MQTT.js) or 'floor' (plain JS, no socket, see below).
+
+const fs = require('node:fs')
+const path = require('node:path')
+
+const args = JSON.parse(process.argv[2])
+
+/** CPU seconds of the calling thread (the main thread here): utime + stime from /proc. */
+function mainThreadCpu () {
+  try {
+    const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1e6
+  }
+}
+
+function finish (t0, cpu0, extra = {}) {
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  const cpu = mainThreadCpu() - cpu0
+  const rss = process.resourceUsage().maxRSS * 1024
+  process.stdout.write(`${JSON.stringify({ seconds, cpu, rss, ...extra })}\n`, () => process.exit(0))
+}
+
+function lib () {
+  return args.impl === 'mqtt' ? require('mqtt') : require(path.join(__dirname, '..'))
+}
+
+const url = () => `mqtt://127.0.0.1:${args.port}`
+
+/** Receive `n` messages that the fake broker writes as fast as it can. */
+function receive () {
+  const { n, size, qos } = args
+  const c = lib().connect(url(), { reconnectPeriod: 0 })
+  c.on('error', (e) => { console.error(e); process.exit(1) })
+  c.on('connect', () => {
+    let got = 0
+    let t0
+    let cpu0
+    c.on('message', () => {
+      if (++got === n) finish(t0, cpu0)
+    })
+    t0 = process.hrtime.bigint()
+    cpu0 = mainThreadCpu()
+    c.subscribe(`bench/recv/${n}/${size}/${qos}`, { qos })
+  })
+}
+
+/**
+ * The plain-JS floor of receiving: per message, the topic string, the payload slice, the
+ * packet object and the 'message' emit, over packets already in memory (no socket, no
+ * parsing: their layout is known). What any JS client must at least spend.
+ */
+function floor () {
+  const { EventEmitter } = require('node:events')
+  const { n, size, qos } = args
+  const topic = 'bench/t'
+  const one = require('../packet.js').generate({ cmd: 'publish', topic, payload: Buffer.alloc(size), qos, messageId: qos ? 1 : undefined })
+  const len = one.length
+  const topicAt = len - size - (qos ? 2 : 0) - topic.length
+  const per = Math.max(1, Math.floor(65536 / len))
+  const buf = Buffer.alloc(per * len, 0x5a)
+  for (let i = 0; i < per; i++) one.copy(buf, i * len)
+  const e = new EventEmitter()
+  let got = 0
+  e.on('message', (t, payload, packet) => { if (packet.qos === qos) got++ })
+  const t0 = process.hrtime.bigint()
+  const cpu0 = mainThreadCpu()
+  let left = n
+  while (left > 0) {
+    const m = Math.min(left, per)
+    for (let i = 0; i < m; i++) {
+      const at = i * len
+      const t = buf.toString('utf8', at + topicAt, at + topicAt + topic.length)
+      const start = at + len - size
+      const payload = buf.subarray(start, start + size)
+      const packet = { cmd: 'publish', retain: false, qos, dup: false, length: len - 2, topic: t, payload, messageId: qos ? i + 1 : undefined }
+      e.emit('message', t, payload, packet)
+    }
+    left -= m
+  }
+  if (got !== n) throw new Error('floor lost messages')
+  finish(t0, cpu0)
+}
+
+/**
+ * Publish `n` messages into the sink: QoS 0 until the sink has read them all (it answers
+ * on bench/done), QoS 1/2 until every callback fired. A callback on every `cbEvery`th
+ * message (and the last); at most 20,000 published whose callback has not fired (QoS 0
+ * callbacks fire once written), and the event loop gets a turn every 1,000.
+ */
+function publish () {
+  const { n, size, qos, cbEvery } = args
+  const payload = Buffer.alloc(size, 0x5a)
+  const c = lib().connect(url(), { reconnectPeriod: 0, clientId: `sink-${n}` })
+  c.on('error', (e) => { console.error(e); process.exit(1) })
+  c.on('connect', () => {
+    const t0 = process.hrtime.bigint()
+    const cpu0 = mainThreadCpu()
+    let sent = 0
+    let done = 0
+    let finished = false
+    const end = () => { if (!finished) { finished = true; finish(t0, cpu0) } }
+    c.on('message', (topic) => { if (topic === 'bench/done' && qos === 0) end() })
+    const onDone = (i) => {
+      const resume = sent - done >= 20000
+      done = i + 1
+      if (qos > 0 && done === n) return end()
+      if (resume) pump()
+    }
+    const pump = () => {
+      while (sent < n && sent - done < 20000) {
+        const i = sent++
+        const cb = ((i + 1) % cbEvery === 0 || i === n - 1) ? () => onDone(i) : undefined
+        c.publish('bench/p', payload, { qos }, cb)
+        if (sent % 1000 === 0) { setImmediate(pump); return }
+      }
+    }
+    pump()
+  })
+}
+
+const scenarios = { receive, publish }
+if (args.impl === 'floor') floor()
+else scenarios[args.scenario]()
