@@ -215,7 +215,11 @@ fn main() {
             }
         };
         if let Ok(a) = listener.local_addr() {
-            println!("PORT {}", a.port());
+            // The bench reads the port from stdout.
+            #[allow(clippy::print_stdout)]
+            {
+                println!("PORT {}", a.port());
+            }
         }
         while let Ok((s, _)) = listener.accept().await {
             tokio::spawn(serve(s));

@@ -69,7 +69,7 @@ function floor () {
   for (let i = 0; i < per; i++) one.copy(buf, i * len)
   const e = new EventEmitter()
   let got = 0
-  e.on('message', (t, payload, packet) => { if (packet.qos === qos) got++ })
+  e.on('message', (_t, _payload, packet) => { if (packet.qos === qos) got++ })
   const t0 = process.hrtime.bigint()
   const cpu0 = mainThreadCpu()
   let left = n
