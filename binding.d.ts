@@ -19,12 +19,6 @@ export declare class NativeClient {
    */
   start(onEvent: EventFn): void
   /**
-   * Sends a packet described by a tape record: PUBLISH, SUBSCRIBE, UNSUBSCRIBE, AUTH or
-   * DISCONNECT (which ends the session). A messageId of 0 asks for a fresh one. Returns
-   * the packet id (0 when there is none). The bytes go out at the next `flush()`.
-   */
-  send(tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number
-  /**
    * Takes back a QoS 1/2 PUBLISH or a PUBREL kept in the application's outgoing store,
    * as a tape record. Returns false when its packet id is already in use.
    */
@@ -34,32 +28,24 @@ export declare class NativeClient {
    * (`received`), for MQTT.js's `packetsend` and `packetreceive` events.
    */
   observe(sent: boolean, received: boolean): void
-  /** The application handled incoming PUBLISH `id`: PUBACK (QoS 1) or PUBREC (QoS 2). */
-  ack(id: number, qos: number, reasonCode: number): void
-  /** The application delivered incoming QoS 2 message `id` after PUBREL: PUBCOMP. */
-  complete(id: number): void
-  /** Writes what `send`, `ack` and `complete` queued since the last flush. */
-  flush(): void
+  /** The key to pass to the per-message functions (`clientSend`, `clientAck`...). */
+  handle(): number
   /** Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`). */
   removeOutgoing(id: number): boolean
   /** The packet id most recently handed out. */
   lastPacketId(): number
   /** Unfinished outgoing flows and queued QoS 0 publishes. */
   pending(): number
-  /**
-   * A mark for every byte queued so far; a WRITTEN event reports when the socket has
-   * taken them. 0 when nothing is waiting to be written.
-   */
-  writeMark(): number
   /** Drops the current connection; reconnecting follows the usual rules. */
   dropConnection(): void
   /** Stops: after writing what is queued, or at once with `force`. */
   end(force: boolean): void
   /**
-   * Every waiting event, as `[words, bytes]`: event records on a tape (see the module
-   * docs) and the bytes their ranges point into.
+   * Releases what the client holds for JS once it has finished (or is abandoned, as by
+   * `reconnect`): it stops at once, its handle stops working, and the environment no
+   * longer needs to stop it at teardown.
    */
-  drain(): [Uint32Array, Buffer]
+  dispose(): void
 }
 
 /**
@@ -88,12 +74,21 @@ export declare class NativeParser {
 }
 
 /**
+ * Every waiting event, as `[words, bytes]`: event records on a tape (see the module
+ * docs) and the bytes their ranges point into.
+ */
+export declare function clientDrain(handle: number): [Uint32Array, Buffer]
+
+/**
  * Encodes the packet described by the tape record in `tape` (strings in `data`, a PUBLISH
  * payload in `payload`) into `out` from `out_offset` on. Returns the bytes written, or minus the size needed
  * when `out` is too small. `max_packet_size` (0 for none) trims reason strings and user
  * properties from acknowledgements as the spec allows, then refuses what is still larger.
  */
 export declare function encodePacket(tape: Uint32Array, data: Uint8Array, payload: Uint8Array, out: Uint8Array, outOffset: number, maxPacketSize: number): number
+
+/** The per-message calls as an object of plain functions (see the module docs). */
+export declare function fastCalls(): { topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number }
 
 /** How to reach the broker and how to behave; the CONNECT itself comes as a tape record. */
 export interface NativeClientOptions {

@@ -837,4 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeParser = nativeBinding.NativeParser
+module.exports.clientDrain = nativeBinding.clientDrain
 module.exports.encodePacket = nativeBinding.encodePacket
+module.exports.fastCalls = nativeBinding.fastCalls

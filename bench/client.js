@@ -76,9 +76,12 @@ async function main () {
     const pub = []
     for (const [size, qos, n] of [[16, 0, 300000], [16, 1, 200000], [16, 2, 100000], [1024, 0, 200000], [1024, 1, 100000], [1024, 2, 50000]]) {
       for (const cbEvery of [1, 100]) {
-        const res = alternateRuns(['ours', 'mqtt'], { scenario: 'publish', port: broker.port, n, size, qos, cbEvery })
+        // MQTT.js queues a 'drain' listener per QoS 0 callback while the socket is full
+        // (quadratic): fewer messages keep that row's run time sane.
+        const count = qos === 0 && cbEvery === 1 ? n / 5 : n
+        const res = alternateRuns(['ours', 'mqtt'], { scenario: 'publish', port: broker.port, n: count, size, qos, cbEvery })
         const name = `publish QoS ${qos}, ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}, callback on ${cbEvery === 1 ? 'each' : 'every 100th'}`
-        pub.push({ name, ours: res.ours.map(rate(n)), theirs: res.mqtt.map(rate(n)) })
+        pub.push({ name, ours: res.ours.map(rate(count)), theirs: res.mqtt.map(rate(count)) })
       }
     }
     report(`publish into the fake broker (messages/s, ${ROUNDS} rounds; at most 20,000 unfinished)`, pub)

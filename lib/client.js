@@ -7,6 +7,8 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('./native')
+
+const { fast } = native
 const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
 const { Store } = require('./store')
 const { DefaultMessageIdProvider } = require('./message-id')
@@ -108,6 +110,8 @@ class MqttClient extends EventEmitter {
     this.connackPacket = null
     /** @type {any} */
     this._native = null
+    /** Handle of the native client for the per-message calls (native.client*). */
+    this._h = 0
     this.stream = new NativeStream(this)
     this._builder = new TapeBuilder()
     /** @type {Array<{t: Uint32Array, bytes: Buffer, i: number}>} */
@@ -120,7 +124,7 @@ class MqttClient extends EventEmitter {
     this._flushQueued = false
     this._flush = () => {
       this._flushQueued = false
-      this._native?.flush()
+      if (this._h) fast.clientFlush(this._h)
     }
     this.on('newListener', (event) => this._updateObserve(event, 1))
     this.on('removeListener', (event) => this._updateObserve(event, 0))
@@ -174,6 +178,7 @@ class MqttClient extends EventEmitter {
       autoAssignTopicAlias: !!o.autoAssignTopicAlias
     }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
     const nat = this._native
+    this._h = nat.handle()
     nat.observe(this._observe.sent, this._observe.received)
     this._restoreStored(nat, () => {
       if (this._native === nat) nat.start(() => this._drain())
@@ -229,9 +234,8 @@ class MqttClient extends EventEmitter {
   }
 
   _drain () {
-    const nat = this._native
-    if (!nat) return
-    const [t, bytes] = nat.drain()
+    if (!this._native) return
+    const [t, bytes] = native.clientDrain(this._h)
     this._batches.push({ t, bytes, i: 0 })
     this._runBatches()
   }
@@ -325,7 +329,7 @@ class MqttClient extends EventEmitter {
 
   /** Calls `cb` once every byte queued so far is written (as a socket write callback). */
   _afterWrite (cb) {
-    const mark = this._native ? this._native.writeMark() : 0
+    const mark = this._h ? fast.clientWriteMark(this._h) : 0
     if (mark === 0) process.nextTick(cb)
     else this._writeWaiters.push({ mark, cb })
   }
@@ -343,7 +347,7 @@ class MqttClient extends EventEmitter {
   /** @param {any} packet */
   _onPublish (packet) {
     const { topic, payload, qos, messageId } = packet
-    const nat = this._native
+    const h = this._h
     if (qos === 0) {
       this.emit('message', topic, payload, packet)
       this.handleMessage(packet, noop)
@@ -358,24 +362,24 @@ class MqttClient extends EventEmitter {
         if (!code) this.emit('message', topic, payload, packet)
         this.handleMessage(packet, (err) => {
           if (err) return
-          nat.ack(messageId, 1, code)
+          fast.clientAck(h, messageId, 1, code)
           this._scheduleFlush()
         })
       } else if (code) {
-        nat.ack(messageId, 2, code)
+        fast.clientAck(h, messageId, 2, code)
         this._scheduleFlush()
       } else {
-        this.incomingStore.put(packet, () => { nat.ack(messageId, 2, 0); this._scheduleFlush() })
+        this.incomingStore.put(packet, () => { fast.clientAck(h, messageId, 2, 0); this._scheduleFlush() })
       }
     })
   }
 
   /** @param {any} pubrel */
   _onPubrel (pubrel) {
-    const nat = this._native
+    const h = this._h
     this.incomingStore.get(pubrel, (err, pub) => {
       if (err || !pub) {
-        nat.complete(pubrel.messageId)
+        fast.clientComplete(h, pubrel.messageId)
         this._scheduleFlush()
         return
       }
@@ -383,7 +387,7 @@ class MqttClient extends EventEmitter {
       this.handleMessage(pub, (err2) => {
         if (err2) return
         this.incomingStore.del(pub, noop)
-        nat.complete(pubrel.messageId)
+        fast.clientComplete(h, pubrel.messageId)
         this._scheduleFlush()
       })
     })
@@ -451,7 +455,8 @@ class MqttClient extends EventEmitter {
   _onFinished () {
     const nat = this._native
     this._native = null
-    if (nat) nat.end(true)
+    this._h = 0
+    if (nat) nat.dispose()
     this.connected = false
     this.reconnecting = false
     if (this.disconnecting) {
@@ -502,7 +507,7 @@ class MqttClient extends EventEmitter {
   _send (packet) {
     const b = this._builder
     const payload = writePacket(b, packet, this.options)
-    const id = this._native.send(b.t.subarray(0, b.n), b.data.subarray(0, b.pos), payload || EMPTY)
+    const id = fast.clientSend(this._h, b.t.subarray(0, b.n), b.data.subarray(0, b.pos), payload || EMPTY)
     this._scheduleFlush()
     return id
   }
@@ -520,32 +525,60 @@ class MqttClient extends EventEmitter {
    * @param {string} topic @param {string | Buffer} message @param {any} [opts] @param {Function} [callback]
    */
   publish (topic, message, opts, callback) {
-    if (typeof opts === 'function') { callback = opts; opts = null }
-    opts = { qos: 0, retain: false, dup: false, ...(opts || {}) }
+    if (typeof opts === 'function') { callback = opts; opts = undefined }
     const cb = callback || noop
     if (this._checkDisconnecting(cb)) return this
-    const err = validateTopic(topic, this.options.protocolVersion === 5 && opts.properties?.topicAlias)
-    if (err) { process.nextTick(cb, err); return this }
-    const qos = opts.qos
+    const qos = opts?.qos ?? 0
+    const retain = !!opts?.retain
+    const dup = !!opts?.dup
+    const properties = opts?.properties
+    // A topic seen before is valid and known natively by id (no string crosses again).
+    let tid = properties === undefined ? topicIds.get(topic) : undefined
+    if (tid === undefined) {
+      const err = validateTopic(topic, this.options.protocolVersion === 5 && properties?.topicAlias)
+      if (err) { process.nextTick(cb, err); return this }
+      if (properties === undefined && topicIds.size < MAX_TOPIC_IDS) tid = rememberTopic(topic)
+    }
     if (qos !== 0 && qos !== 1 && qos !== 2) { process.nextTick(cb, new Error('Invalid QoS')); return this }
-    const packet = { cmd: 'publish', topic, payload: message ?? '', qos, retain: opts.retain, dup: opts.dup, messageId: 0, properties: opts.properties }
+    let messageId = 0
     if (qos > 0) {
       const given = this._allocateId()
       if (given === null) { process.nextTick(cb, new Error('message id not available')); return this }
-      packet.messageId = given
+      messageId = given
     }
-    const id = this._trySend(packet, cb)
-    if (id === null) return this
+    // The packet object MQTT.js would keep; made only when something needs it.
+    /** @type {any} */
+    let packet = null
+    const makePacket = () => ({ cmd: 'publish', topic, payload: message ?? '', qos, retain, dup, messageId, properties })
+    let id
+    try {
+      if (properties === undefined && (typeof message === 'string' || Buffer.isBuffer(message) || message == null)) {
+        // The fast path: no tape, the parts go straight to the native session.
+        const payload = typeof message === 'string' ? Buffer.from(message) : (message ?? EMPTY)
+        const flags = qos | (retain ? 4 : 0) | (dup ? 8 : 0)
+        id = tid === undefined
+          ? fast.clientPublish(this._h, topic, payload, flags, messageId)
+          : fast.clientPublishTopic(this._h, tid, payload, flags, messageId)
+        this._scheduleFlush()
+      } else {
+        packet = makePacket()
+        id = this._send(packet)
+      }
+    } catch (e) {
+      process.nextTick(cb, e)
+      return this
+    }
     if (qos === 0) {
-      if (!this.connected) this.queue.push({ packet, cb })
+      if (!this.connected) this.queue.push({ packet: packet || makePacket(), cb })
       else if (callback) this._afterWrite(cb)
     } else {
+      packet = packet || makePacket()
       packet.messageId = id
       this.outgoing[id] = { volatile: false, cb }
       this.messageIdToTopic[id] = topic
       this.outgoingStore.put(packet, noop)
     }
-    this._reportSent(packet)
+    if (this._observe.sent) this._reportSent(packet || makePacket())
     return this
   }
 
@@ -727,8 +760,9 @@ class MqttClient extends EventEmitter {
       return this
     }
     if (this._native) {
-      this._native.end(true)
+      this._native.dispose()
       this._native = null
+      this._h = 0
     }
     this.disconnecting = false
     this.disconnected = false
@@ -751,6 +785,22 @@ class MqttClient extends EventEmitter {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** Topic names validated and kept natively, by id (per thread, as the native table). */
+const topicIds = new Map()
+const MAX_TOPIC_IDS = 10000
+
+/** @param {string} topic @returns {number | undefined} */
+function rememberTopic (topic) {
+  try {
+    const id = fast.topicId(topic)
+    if (id < 0) return undefined
+    topicIds.set(topic, id)
+    return id
+  } catch {
+    return undefined // the string path reports the problem
+  }
+}
 
 /** @param {any} store @param {() => void} cb */
 function closeStore (store, cb) {

@@ -18,4 +18,7 @@ try {
   throw e
 }
 
+// The per-message calls, as plain functions (src/binding/fast_calls.rs).
+native.fast = native.fastCalls()
+
 module.exports = native

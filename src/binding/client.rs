@@ -6,11 +6,11 @@
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use napi::bindgen_prelude::{BufferSlice, Uint32Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
 
+use super::client_calls::{register, unregister, Core};
 use super::error::{invalid_arg, Code, JsError};
 use super::tape::{Ranges, TapeReader, TapeWriter};
 use crate::codec::{
@@ -21,14 +21,14 @@ use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
 use crate::session::{Event, Options, Session, SessionError};
 
 /// Event kinds on the drained tape; a PACKET is followed by a packet record.
-const PACKET: u32 = 1;
-const ERROR: u32 = 2;
-const CLOSE: u32 = 3;
-const RECONNECT: u32 = 4;
-const FINISHED: u32 = 5;
-const SENT: u32 = 6;
-const RECEIVED: u32 = 7;
-const WRITTEN: u32 = 8;
+pub(super) const PACKET: u32 = 1;
+pub(super) const ERROR: u32 = 2;
+pub(super) const CLOSE: u32 = 3;
+pub(super) const RECONNECT: u32 = 4;
+pub(super) const FINISHED: u32 = 5;
+pub(super) const SENT: u32 = 6;
+pub(super) const RECEIVED: u32 = 7;
+pub(super) const WRITTEN: u32 = 8;
 
 /// The I/O runtime shared by every client of the process (one thread: the work per packet
 /// is small). Failing to start it is reported to JS, not panicked on.
@@ -93,9 +93,8 @@ pub struct NativeClient {
     shared: Arc<Shared>,
     /// The protocol level, fixed by the CONNECT for the client's lifetime.
     version: ProtocolVersion,
-    /// Topic aliases are chosen natively (MQTT 5 auto options): the PUBLISH written may
-    /// differ from the one JS sent, so its `packetsend` comes from here.
-    auto_alias: bool,
+    /// Key of this client for the per-message calls (`client_calls.rs`); 0 once ended.
+    handle: u32,
     notify: Arc<Mutex<Option<EventFn>>>,
     config: Config,
     started: bool,
@@ -112,7 +111,7 @@ fn ms(v: f64) -> Duration {
     })
 }
 
-fn session_error(e: SessionError) -> JsError {
+pub(super) fn session_error(e: SessionError) -> JsError {
     let code = match e {
         SessionError::NoPacketId | SessionError::PacketIdInUse(_) => "ERR_MQTT_PACKET_ID",
         SessionError::NotConnected => "ERR_MQTT_CLIENT_DISCONNECTED",
@@ -195,9 +194,13 @@ impl NativeClient {
             }),
         );
         Ok(NativeClient {
+            handle: register(Core {
+                shared: shared.clone(),
+                version,
+                auto_alias,
+            }),
             shared,
             version,
-            auto_alias,
             notify,
             config,
             started: false,
@@ -243,56 +246,6 @@ impl NativeClient {
         Ok(())
     }
 
-    /// Sends a packet described by a tape record: PUBLISH, SUBSCRIBE, UNSUBSCRIBE, AUTH or
-    /// DISCONNECT (which ends the session). A messageId of 0 asks for a fresh one. Returns
-    /// the packet id (0 when there is none). The bytes go out at the next `flush()`.
-    #[napi(catch_unwind)]
-    pub fn send(&self, tape: &[u32], data: &[u8], payload: &[u8]) -> Result<u32, JsError> {
-        // SAFETY: the packet read over these borrowed bytes is made owned (`owned()`)
-        // before it is stored anywhere, and JS cannot run meanwhile.
-        let (data, payload) = unsafe {
-            (
-                std::mem::transmute::<&[u8], &'static [u8]>(data),
-                std::mem::transmute::<&[u8], &'static [u8]>(payload),
-            )
-        };
-        let (_, packet) = TapeReader::new(tape, data, payload)
-            .packet()
-            .map_err(invalid_arg)?;
-        let mut packet = owned(packet);
-        // Id 0 asks the session for one: validate as if it had one already.
-        let placeholder = match packet_id_mut(&mut packet) {
-            Some(id) if *id == 0 => {
-                *id = 1;
-                true
-            }
-            _ => false,
-        };
-        let checked = packet.check(self.version);
-        if let (true, Some(id)) = (placeholder, packet_id_mut(&mut packet)) {
-            *id = 0;
-        }
-        checked.map_err(|v| invalid_arg(v.to_string()))?;
-        let observed = self.auto_alias && matches!(packet, Packet::Publish(_));
-        let run = |s: &mut Session, now| match packet {
-            Packet::Publish(p) => s.publish(p, now),
-            Packet::Subscribe(p) => s.subscribe(p, now),
-            Packet::Unsubscribe(p) => s.unsubscribe(p, now),
-            Packet::Auth(a) => {
-                s.auth(a, now);
-                Ok(0)
-            }
-            Packet::Disconnect(d) => {
-                s.disconnect(d, now);
-                Ok(0)
-            }
-            _ => Err(SessionError::NotConnected),
-        };
-        // Written at the next `flush()` (JS calls it once per turn of its event loop).
-        let r = self.shared.command_deferred(observed, run);
-        r.map(u32::from).map_err(session_error)
-    }
-
     /// Takes back a QoS 1/2 PUBLISH or a PUBREL kept in the application's outgoing store,
     /// as a tape record. Returns false when its packet id is already in use.
     #[napi(catch_unwind)]
@@ -323,26 +276,10 @@ impl NativeClient {
         self.shared.observe(driver::Observe { sent, received });
     }
 
-    /// The application handled incoming PUBLISH `id`: PUBACK (QoS 1) or PUBREC (QoS 2).
+    /// The key to pass to the per-message functions (`clientSend`, `clientAck`...).
     #[napi(catch_unwind)]
-    pub fn ack(&self, id: u32, qos: u32, reason_code: u32) {
-        let qos = QoS::from_u8(qos as u8).unwrap_or(QoS::AtMostOnce);
-        self.shared.command_deferred(true, |s, now| {
-            s.ack_incoming(id as u16, qos, reason_code as u8, now)
-        });
-    }
-
-    /// The application delivered incoming QoS 2 message `id` after PUBREL: PUBCOMP.
-    #[napi(catch_unwind)]
-    pub fn complete(&self, id: u32) {
-        self.shared
-            .command_deferred(true, |s, now| s.complete_incoming(id as u16, now));
-    }
-
-    /// Writes what `send`, `ack` and `complete` queued since the last flush.
-    #[napi(catch_unwind)]
-    pub fn flush(&self) {
-        self.shared.kick();
+    pub fn handle(&self) -> u32 {
+        self.handle
     }
 
     /// Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`).
@@ -364,13 +301,6 @@ impl NativeClient {
             .command(|s, _| (s.in_flight() + s.queued()) as u32)
     }
 
-    /// A mark for every byte queued so far; a WRITTEN event reports when the socket has
-    /// taken them. 0 when nothing is waiting to be written.
-    #[napi(catch_unwind)]
-    pub fn write_mark(&self) -> f64 {
-        self.shared.write_mark() as f64
-    }
-
     /// Drops the current connection; reconnecting follows the usual rules.
     #[napi(catch_unwind)]
     pub fn drop_connection(&self) {
@@ -379,80 +309,37 @@ impl NativeClient {
 
     /// Stops: after writing what is queued, or at once with `force`.
     #[napi(catch_unwind)]
-    pub fn end(&mut self, env: Env, force: bool) {
+    pub fn end(&self, force: bool) {
         self.shared.end(force);
-        if force {
-            // Called with force once the client has finished (and by `reconnect`): the
-            // environment no longer needs to stop it.
-            if let Some(hook) = self.cleanup.take() {
-                let _ = env.remove_env_cleanup_hook(hook);
-            }
-        }
     }
 
-    /// Every waiting event, as `[words, bytes]`: event records on a tape (see the module
-    /// docs) and the bytes their ranges point into.
+    /// Releases what the client holds for JS once it has finished (or is abandoned, as by
+    /// `reconnect`): it stops at once, its handle stops working, and the environment no
+    /// longer needs to stop it at teardown.
     #[napi(catch_unwind)]
-    pub fn drain<'env>(&self, env: &'env Env) -> Result<(Uint32Array, BufferSlice<'env>), JsError> {
-        let events = self.shared.drain();
-        let version = self.version;
-        let mut words = Vec::with_capacity(events.len() * 8);
-        // Sized up front: large payloads are copied once, never moved by growth.
-        let size: usize = events
-            .iter()
-            .map(|e| match e {
-                ClientEvent::Session(Event::Publish(p)) => {
-                    p.payload.len() + p.topic.len() + p.properties.body_len()
-                }
-                _ => 64,
-            })
-            .sum();
-        let mut bytes = Vec::with_capacity(size);
-        for e in events {
-            match e {
-                ClientEvent::Session(ev) => {
-                    words.push(PACKET);
-                    write_packet(&mut words, &mut bytes, &event_packet(ev), version);
-                }
-                ClientEvent::Sent(p) => {
-                    words.push(SENT);
-                    write_packet(&mut words, &mut bytes, &p, version);
-                }
-                ClientEvent::Received(p) => {
-                    words.push(RECEIVED);
-                    write_packet(&mut words, &mut bytes, &p, version);
-                }
-                ClientEvent::Error { code, message } => {
-                    words.push(ERROR);
-                    for s in [code.as_bytes(), message.as_bytes()] {
-                        let start = bytes.len() as u32;
-                        bytes.extend_from_slice(s);
-                        words.extend_from_slice(&[start, bytes.len() as u32]);
-                    }
-                }
-                ClientEvent::Written { upto, dropped } => {
-                    words.extend_from_slice(&[
-                        WRITTEN,
-                        upto as u32,
-                        (upto >> 32) as u32,
-                        dropped as u32,
-                    ]);
-                }
-                ClientEvent::Close => words.push(CLOSE),
-                ClientEvent::Reconnect => words.push(RECONNECT),
-                ClientEvent::Finished => words.push(FINISHED),
-            }
+    pub fn dispose(&mut self, env: Env) {
+        self.shared.end(true);
+        unregister(std::mem::take(&mut self.handle));
+        if let Some(hook) = self.cleanup.take() {
+            let _ = env.remove_env_cleanup_hook(hook);
         }
-        // Copied into memory V8 allocates and accounts for: an external Buffer over our
-        // Vec is invisible to the GC's heuristics, and megabytes of drained batches would
-        // pile up before a collection.
-        let bytes = BufferSlice::copy_from(env, &bytes)
-            .map_err(|e| napi::Error::new(Code("ERR_MQTT_NAPI_BUFFER"), e.reason.clone()))?;
-        Ok((Uint32Array::new(words), bytes))
     }
 }
 
-fn write_packet(words: &mut Vec<u32>, bytes: &mut Vec<u8>, p: &Packet, version: ProtocolVersion) {
+impl Drop for NativeClient {
+    fn drop(&mut self) {
+        if self.handle != 0 {
+            unregister(self.handle);
+        }
+    }
+}
+
+pub(super) fn write_packet(
+    words: &mut Vec<u32>,
+    bytes: &mut Vec<u8>,
+    p: &Packet,
+    version: ProtocolVersion,
+) {
     let body = p.body_len(version);
     TapeWriter {
         words,
@@ -462,7 +349,7 @@ fn write_packet(words: &mut Vec<u32>, bytes: &mut Vec<u8>, p: &Packet, version: 
 }
 
 /// The packet id a command needs the session to track, if any.
-fn packet_id_mut(p: &mut Packet) -> Option<&mut u16> {
+pub(super) fn packet_id_mut(p: &mut Packet) -> Option<&mut u16> {
     match p {
         Packet::Publish(p) if p.qos != QoS::AtMostOnce => Some(&mut p.packet_id),
         Packet::Subscribe(p) => Some(&mut p.packet_id),
@@ -472,7 +359,7 @@ fn packet_id_mut(p: &mut Packet) -> Option<&mut u16> {
 }
 
 /// The packet that carries a session event to JS.
-fn event_packet(e: Event) -> Packet {
+pub(super) fn event_packet(e: Event) -> Packet {
     match e {
         Event::Connected(c) | Event::Refused(c) => Packet::ConnAck(c),
         Event::Publish(p) => Packet::Publish(p),
@@ -521,7 +408,7 @@ fn own_props(p: &Properties) -> Properties {
 }
 
 /// Deep-copies every byte field of a packet JS may send, so it no longer borrows JS memory.
-fn owned(p: Packet) -> Packet {
+pub(super) fn owned(p: Packet) -> Packet {
     match p {
         Packet::Publish(mut x) => {
             x.topic = own_str(&x.topic);
