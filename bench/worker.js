@@ -126,6 +126,102 @@ function publish () {
   })
 }
 
-const scenarios = { receive, publish }
+/**
+ * End to end through Mosquitto, subscriber side: subscribes, prints READY, then times from
+ * the first message to the n-th.
+ */
+function e2eSub () {
+  const { n, qos } = args
+  const c = lib().connect(url(), { reconnectPeriod: 0 })
+  c.on('error', (e) => { console.error(e); process.exit(1) })
+  let got = 0
+  let t0
+  let cpu0
+  c.on('message', () => {
+    if (got++ === 0) { t0 = process.hrtime.bigint(); cpu0 = mainThreadCpu() }
+    if (got === n) finish(t0, cpu0)
+  })
+  c.subscribe('bench/e2e', { qos }, () => process.stdout.write('READY\n'))
+}
+
+/** End to end, publisher side: n messages of 16 B, at most 1,000 unfinished. */
+function e2ePub () {
+  const { n, qos } = args
+  const payload = Buffer.alloc(16, 0x5a)
+  const c = lib().connect(url(), { reconnectPeriod: 0 })
+  c.on('error', (e) => { console.error(e); process.exit(1) })
+  c.on('connect', () => {
+    let sent = 0
+    let done = 0
+    const onDone = (i) => {
+      const resume = sent - done >= 1000
+      done = i + 1
+      if (done === n) return c.end(() => process.exit(0))
+      if (resume) pump()
+    }
+    const pump = () => {
+      while (sent < n && sent - done < 1000) {
+        const i = sent++
+        c.publish('bench/e2e', payload, { qos }, ((i + 1) % 100 === 0 || i === n - 1) ? () => onDone(i) : undefined)
+        if (sent % 1000 === 0) { setImmediate(pump); return }
+      }
+    }
+    pump()
+  })
+}
+
+/** Sequential QoS 1 round trips through Mosquitto: p50 and p99 after a warm-up. */
+function latency () {
+  const { n, warmup } = args
+  const c = lib().connect(url(), { reconnectPeriod: 0 })
+  c.on('error', (e) => { console.error(e); process.exit(1) })
+  const times = []
+  let i = 0
+  let t
+  const topic = `bench/lat/${process.pid}`
+  const next = () => {
+    t = process.hrtime.bigint()
+    c.publish(topic, 'ping', { qos: 1 })
+  }
+  c.on('message', () => {
+    const dt = Number(process.hrtime.bigint() - t) / 1e3
+    if (i++ >= warmup) times.push(dt)
+    if (times.length === n) {
+      times.sort((a, b) => a - b)
+      const p = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))]
+      process.stdout.write(`${JSON.stringify({ p50: p(0.5), p99: p(0.99) })}\n`, () => process.exit(0))
+      return
+    }
+    next()
+  })
+  c.subscribe(topic, { qos: 1 }, next)
+}
+
+/** n idle clients connected from one process: time to connect them all, RSS per client. */
+function connections () {
+  const { n } = args
+  const m = lib()
+  global.gc?.()
+  const rss0 = process.memoryUsage().rss
+  const t0 = process.hrtime.bigint()
+  const clients = []
+  let up = 0
+  for (let i = 0; i < n; i++) {
+    const c = m.connect(url(), { reconnectPeriod: 0, keepalive: 60 })
+    c.on('error', (e) => { console.error(e); process.exit(1) })
+    c.once('connect', () => {
+      if (++up < n) return
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+      setTimeout(() => {
+        global.gc?.()
+        const perClient = (process.memoryUsage().rss - rss0) / n
+        process.stdout.write(`${JSON.stringify({ seconds, perClient })}\n`, () => process.exit(0))
+      }, 500)
+    })
+    clients.push(c)
+  }
+}
+
+const scenarios = { receive, publish, e2eSub, e2ePub, latency, connections }
 if (args.impl === 'floor') floor()
 else scenarios[args.scenario]()

@@ -1,0 +1,92 @@
+'use strict'
+
+// Benchmarks through a real Mosquitto on loopback: end to end (a publisher process and a
+// subscriber process), QoS 1 round-trip latency, and 1,000 idle connections. mqtt-napi and
+// MQTT.js alternate A B A B; every run is a fresh process (bench/worker.js).
+
+const { spawn, spawnSync } = require('node:child_process')
+const path = require('node:path')
+const { startBroker } = require('../__test__/helpers/broker')
+const { median, report } = require('./lib/stats')
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
+const IMPLS = ['ours', 'mqtt']
+const worker = path.join(__dirname, 'worker.js')
+
+function runWorker (args, flags = []) {
+  const r = spawnSync(process.execPath, [...flags, worker, JSON.stringify(args)], { encoding: 'utf8', timeout: 180000 })
+  if (r.status !== 0) throw new Error(`worker ${JSON.stringify(args)} failed: ${r.stderr || r.error}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop())
+}
+
+/** One end-to-end run: the subscriber's time from first to last message. */
+function e2e (impl, port, n, qos) {
+  return new Promise((resolve, reject) => {
+    const sub = spawn(process.execPath, [worker, JSON.stringify({ impl, scenario: 'e2eSub', port, n, qos })], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const timer = setTimeout(() => { sub.kill(); reject(new Error(`e2e ${impl} qos ${qos} timed out`)) }, 180000)
+    let out = ''
+    let pub = null
+    sub.stdout.on('data', (d) => {
+      out += d
+      if (!pub && out.includes('READY')) {
+        pub = spawn(process.execPath, [worker, JSON.stringify({ impl, scenario: 'e2ePub', port, n, qos })], { stdio: 'inherit' })
+      }
+    })
+    sub.on('exit', (code) => {
+      clearTimeout(timer)
+      if (code !== 0) return reject(new Error(`e2e subscriber exited ${code}`))
+      const line = out.trim().split('\n').pop()
+      const done = () => resolve(JSON.parse(line))
+      if (pub && pub.exitCode === null) pub.once('exit', done)
+      else done()
+    })
+  })
+}
+
+async function main () {
+  // No limit on queued QoS 1/2 messages per client (a slow subscriber must not lose any),
+  // nor on messages in flight (Mosquitto refuses a 21st unacknowledged QoS 2 PUBLISH from a
+  // 3.1.1 client by default, and closes the connection). TCP_NODELAY on its sockets, else
+  // Nagle and delayed ACKs put 40 ms into every round trip.
+  const broker = await startBroker(['max_queued_messages 0', 'max_inflight_messages 0', 'set_tcp_nodelay true'])
+  try {
+    const rows = []
+    for (const [qos, n] of [[0, 100000], [1, 50000], [2, 20000]]) {
+      const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const impl of IMPLS) res[impl].push(n / (await e2e(impl, broker.port, n, qos)).seconds)
+      }
+      rows.push({ name: `end to end QoS ${qos}, 16 B`, ours: res.ours, theirs: res.mqtt })
+    }
+    report(`end to end through Mosquitto, publisher process -> subscriber process (messages/s, ${ROUNDS} rounds)`, rows)
+
+    const lat = Object.fromEntries(IMPLS.map((i) => [i, []]))
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const impl of IMPLS) lat[impl].push(runWorker({ impl, scenario: 'latency', port: broker.port, n: 10000, warmup: 2000 }))
+    }
+    console.log(`\nQoS 1 round trip through Mosquitto (publish, receive own message; 10,000 after 2,000 warm-up, ${ROUNDS} rounds)`)
+    console.log('| percentile | mqtt-napi | MQTT.js | ratio |')
+    console.log('|---|---|---|---|')
+    for (const q of ['p50', 'p99']) {
+      const a = median(lat.ours.map((x) => x[q]))
+      const b = median(lat.mqtt.map((x) => x[q]))
+      console.log(`| ${q} | ${a.toFixed(0)} us | ${b.toFixed(0)} us | ${(a / b).toFixed(2)}x |`)
+    }
+
+    const conn = Object.fromEntries(IMPLS.map((i) => [i, []]))
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const impl of IMPLS) conn[impl].push(runWorker({ impl, scenario: 'connections', port: broker.port, n: 1000 }, ['--expose-gc']))
+    }
+    console.log(`\n1,000 idle clients connected to Mosquitto from one process (${ROUNDS} rounds)`)
+    console.log('| measure | mqtt-napi | MQTT.js | ratio |')
+    console.log('|---|---|---|---|')
+    const s = (impl) => median(conn[impl].map((x) => x.seconds))
+    const k = (impl) => median(conn[impl].map((x) => x.perClient))
+    console.log(`| time to connect all | ${(s('ours') * 1000).toFixed(0)} ms | ${(s('mqtt') * 1000).toFixed(0)} ms | ${(s('ours') / s('mqtt')).toFixed(2)}x |`)
+    console.log(`| RSS per idle client | ${(k('ours') / 1024).toFixed(1)} KiB | ${(k('mqtt') / 1024).toFixed(1)} KiB | ${(k('ours') / k('mqtt')).toFixed(2)}x |`)
+  } finally {
+    await broker.stop()
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1) })
