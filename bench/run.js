@@ -9,6 +9,9 @@ const path = require('node:path')
 
 const root = path.join(__dirname, '..')
 if (process.env.BENCH_SKIP_BUILD !== '1') {
+  // npm packages (MQTT.js, mqtt-packet) and Mosquitto, when missing.
+  const e = spawnSync('bash', [path.join(root, 'scripts', 'ensure.sh'), '--broker'], { cwd: root, stdio: 'inherit', env: { ...process.env, ENSURE_SKIP_ADDON: '1' } })
+  if (e.status !== 0) process.exit(e.status || 1)
   const r = spawnSync('npx', ['napi', 'build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts'], { cwd: root, stdio: 'inherit' })
   if (r.status !== 0) process.exit(r.status || 1)
 }

@@ -17,5 +17,8 @@ if [[ ! -d node_modules/@napi-rs/cli ]]; then
   MQTT_NAPI_SKIP_BUILD=1 npm install --no-audit --no-fund
 fi
 
-echo "ensure: building the native addon" >&2
-npx napi build --platform --profile fast --js binding.js --dts binding.d.ts >&2
+# ENSURE_SKIP_ADDON=1: the caller builds the addon itself (npm run bench builds a release).
+if [[ "${ENSURE_SKIP_ADDON:-}" != "1" ]]; then
+  echo "ensure: building the native addon" >&2
+  npx napi build --platform --profile fast --js binding.js --dts binding.d.ts >&2
+fi
