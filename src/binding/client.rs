@@ -250,17 +250,7 @@ impl NativeClient {
     /// as a tape record. Returns false when its packet id is already in use.
     #[napi(catch_unwind)]
     pub fn restore(&self, tape: &[u32], data: &[u8], payload: &[u8]) -> Result<bool, JsError> {
-        // SAFETY: as in `send`, the packet is made owned before it is stored.
-        let (data, payload) = unsafe {
-            (
-                std::mem::transmute::<&[u8], &'static [u8]>(data),
-                std::mem::transmute::<&[u8], &'static [u8]>(payload),
-            )
-        };
-        let (_, packet) = TapeReader::new(tape, data, payload)
-            .packet()
-            .map_err(invalid_arg)?;
-        let packet = owned(packet);
+        let packet = read_owned(tape, data, payload)?;
         packet
             .check(self.version)
             .map_err(|v| invalid_arg(v.to_string()))?;
@@ -332,6 +322,22 @@ impl Drop for NativeClient {
             unregister(self.handle);
         }
     }
+}
+
+/// Reads one packet record from JS memory into a packet that owns all its bytes.
+pub(super) fn read_owned(tape: &[u32], data: &[u8], payload: &[u8]) -> Result<Packet, JsError> {
+    // SAFETY: the packet read over these borrowed bytes is deep-copied (`owned()`) before
+    // this function returns, and JS cannot run meanwhile.
+    let (data, payload) = unsafe {
+        (
+            std::mem::transmute::<&[u8], &'static [u8]>(data),
+            std::mem::transmute::<&[u8], &'static [u8]>(payload),
+        )
+    };
+    let (_, packet) = TapeReader::new(tape, data, payload)
+        .packet()
+        .map_err(invalid_arg)?;
+    Ok(owned(packet))
 }
 
 pub(super) fn write_packet(

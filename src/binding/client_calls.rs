@@ -15,11 +15,10 @@ use napi::Env;
 use napi_derive::napi;
 
 use super::client::{
-    event_packet, owned, packet_id_mut, session_error, write_packet, CLOSE, ERROR, FINISHED,
+    event_packet, packet_id_mut, read_owned, session_error, write_packet, CLOSE, ERROR, FINISHED,
     PACKET, RECEIVED, RECONNECT, SENT, WRITTEN,
 };
 use super::error::{invalid_arg, Code, JsError};
-use super::tape::TapeReader;
 use bytes::Bytes;
 
 use crate::codec::{MqttStr, Packet, Properties, ProtocolVersion, Publish, QoS, MAX_PACKET_SIZE};
@@ -108,23 +107,14 @@ pub(super) fn client_publish_topic(
     flags: u32,
     message_id: u32,
 ) -> Result<u32, JsError> {
-    let qos = QoS::from_u8((flags & 3) as u8).ok_or_else(|| invalid_arg("Invalid QoS"))?;
     let topic = TOPICS
         .with(|ts| ts.borrow().get(topic as usize).cloned())
         .ok_or_else(|| invalid_arg("unknown topic id"))?;
     if payload.len() > MAX_PACKET_SIZE - 16 - topic.len() {
         return Err(invalid_arg("payload too large for one packet"));
     }
+    let p = publish_from_parts(topic, payload, flags, message_id)?;
     let core = core(handle)?;
-    let p = Publish {
-        qos,
-        retain: flags & 4 != 0,
-        dup: flags & 8 != 0,
-        packet_id: message_id as u16,
-        topic,
-        payload: Bytes::copy_from_slice(payload),
-        properties: Properties::new(),
-    };
     let observed = core.auto_alias;
     core.shared
         .command_deferred(observed, |s, now| s.publish(p, now))
@@ -141,18 +131,7 @@ pub(super) fn client_send(
     data: &[u8],
     payload: &[u8],
 ) -> Result<u32, JsError> {
-    // SAFETY: the packet read over these borrowed bytes is made owned (`owned()`)
-    // before it is stored anywhere, and JS cannot run meanwhile.
-    let (data, payload) = unsafe {
-        (
-            std::mem::transmute::<&[u8], &'static [u8]>(data),
-            std::mem::transmute::<&[u8], &'static [u8]>(payload),
-        )
-    };
-    let (_, packet) = TapeReader::new(tape, data, payload)
-        .packet()
-        .map_err(invalid_arg)?;
-    submit(handle, owned(packet))
+    submit(handle, read_owned(tape, data, payload)?)
 }
 
 /// The common PUBLISH without properties, straight from its parts (no tape): `flags` is
@@ -164,19 +143,28 @@ pub(super) fn client_publish(
     flags: u32,
     message_id: u32,
 ) -> Result<u32, JsError> {
-    let qos = QoS::from_u8((flags & 3) as u8).ok_or_else(|| invalid_arg("Invalid QoS"))?;
     let topic = MqttStr::from_bytes(Bytes::from(topic.into_bytes()))
         .map_err(|v| invalid_arg(v.to_string()))?;
-    let packet = Packet::Publish(Publish {
-        qos,
+    let p = publish_from_parts(topic, payload, flags, message_id)?;
+    submit(handle, Packet::Publish(p))
+}
+
+/// A PUBLISH without properties; `flags`: QoS (bits 0-1), retain (bit 2), DUP (bit 3).
+fn publish_from_parts(
+    topic: MqttStr,
+    payload: &[u8],
+    flags: u32,
+    message_id: u32,
+) -> Result<Publish, JsError> {
+    Ok(Publish {
+        qos: QoS::from_u8((flags & 3) as u8).ok_or_else(|| invalid_arg("Invalid QoS"))?,
         retain: flags & 4 != 0,
         dup: flags & 8 != 0,
         packet_id: message_id as u16,
         topic,
         payload: Bytes::copy_from_slice(payload),
         properties: Properties::new(),
-    });
-    submit(handle, packet)
+    })
 }
 
 /// Validates an owned packet and hands it to the session, to be written at the next
