@@ -549,7 +549,6 @@ class MqttClient extends EventEmitter {
     // The packet object MQTT.js would keep; made only when something needs it.
     /** @type {any} */
     let packet = null
-    const makePacket = () => ({ cmd: 'publish', topic, payload: message ?? '', qos, retain, dup, messageId, properties })
     let id
     try {
       if (properties === undefined && (typeof message === 'string' || Buffer.isBuffer(message) || message == null)) {
@@ -561,7 +560,7 @@ class MqttClient extends EventEmitter {
           : fast.clientPublishTopic(this._h, tid, payload, flags, messageId)
         this._scheduleFlush()
       } else {
-        packet = makePacket()
+        packet = publishPacket(topic, message, qos, retain, dup, messageId, properties)
         id = this._send(packet)
       }
     } catch (e) {
@@ -569,16 +568,16 @@ class MqttClient extends EventEmitter {
       return this
     }
     if (qos === 0) {
-      if (!this.connected) this.queue.push({ packet: packet || makePacket(), cb })
+      if (!this.connected) this.queue.push({ packet: packet || publishPacket(topic, message, qos, retain, dup, messageId, properties), cb })
       else if (callback) this._afterWrite(cb)
     } else {
-      packet = packet || makePacket()
+      packet = packet || publishPacket(topic, message, qos, retain, dup, messageId, properties)
       packet.messageId = id
       this.outgoing[id] = { volatile: false, cb }
       this.messageIdToTopic[id] = topic
       this.outgoingStore.put(packet, noop)
     }
-    if (this._observe.sent) this._reportSent(packet || makePacket())
+    if (this._observe.sent) this._reportSent(packet || publishPacket(topic, message, qos, retain, dup, messageId, properties))
     return this
   }
 
@@ -785,6 +784,11 @@ class MqttClient extends EventEmitter {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** The PUBLISH object MQTT.js keeps (store, queue, packetsend); built only when needed. */
+function publishPacket (topic, message, qos, retain, dup, messageId, properties) {
+  return { cmd: 'publish', topic, payload: message ?? '', qos, retain, dup, messageId, properties }
+}
 
 /** Topic names validated and kept natively, by id (per thread, as the native table). */
 const topicIds = new Map()
