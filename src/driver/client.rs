@@ -7,19 +7,22 @@
 //! application are queued and announced once through `notify` until drained.
 //!
 //! Per connection, two tasks: a reader (socket reads, decoding, the session's timers) and a
-//! writer (flushes the write buffer). Keepalive runs here, on tokio's clock, so a busy JS
+//! writer (flushes the write buffer). On plain TCP, whoever queues bytes while the writer is
+//! idle writes them itself without blocking ([`writer`](super::writer)); the writer task
+//! takes what the socket did not. Keepalive runs here, on tokio's clock, so a busy JS
 //! event loop cannot make the connection time out.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::Notify;
 
+use super::writer::{self, Direct, Writer};
 use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
 use crate::session::{Event, Session, SessionError};
-use crate::transport::{self, Stream};
+use crate::transport;
 
 /// Reading pauses while this many events wait for the application...
 const MAX_PENDING_EVENTS: usize = 8192;
@@ -104,6 +107,10 @@ pub struct Inner {
     ending: bool,
     force: bool,
     drop_connection: bool,
+    /// The connection's socket, for writing from the thread that queued (plain TCP only).
+    direct: Option<Direct>,
+    /// The writer task holds bytes taken from `out` that are not written yet.
+    writing: bool,
 }
 
 /// The shared half of a client; see the module docs.
@@ -134,6 +141,8 @@ impl Shared {
                 ending: false,
                 force: false,
                 drop_connection: false,
+                direct: None,
+                writing: false,
             }),
             writer: Notify::new(),
             wake: Notify::new(),
@@ -182,7 +191,27 @@ impl Shared {
     /// Wakes the writer for what deferred commands queued.
     pub fn kick(&self) {
         let mut g = self.lock();
-        if std::mem::take(&mut g.unkicked) && !g.out.is_empty() {
+        if std::mem::take(&mut g.unkicked) {
+            self.push_out(&mut g);
+        }
+    }
+
+    /// Gets the queued bytes moving: written here and now if the writer task is idle and
+    /// the socket takes them, else by the writer task, woken for it.
+    fn push_out(&self, g: &mut Inner) {
+        if g.out.is_empty() {
+            return;
+        }
+        if !g.writing && !g.force {
+            if let Some(w) = &g.direct {
+                let n = writer::try_write(w, &g.out);
+                if n > 0 {
+                    let _ = g.out.split_to(n);
+                    self.settle(g, n as u64, false);
+                }
+            }
+        }
+        if !g.out.is_empty() {
             self.writer.notify_one();
         }
     }
@@ -234,7 +263,7 @@ impl Shared {
         self.queue_output(g);
         if was_empty && !g.out.is_empty() {
             g.unkicked = false;
-            self.writer.notify_one();
+            self.push_out(g);
         }
         self.queue_events(g);
     }
@@ -341,12 +370,21 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
         };
         let failure = match opened {
             None => None,
-            Some(Ok(Ok(stream))) => connection(&shared, stream, &cfg).await.err(),
+            Some(Ok(Ok(stream))) => {
+                let (rd, wr) = stream.into_split();
+                let wr = Arc::new(wr);
+                shared.lock().direct = Some(wr.clone());
+                connection(&shared, rd, Writer::Direct(wr), &cfg)
+                    .await
+                    .err()
+            }
             Some(Ok(Err(e))) => Some((e.code(), e.to_string())),
             Some(Err(_)) => Some(("ETIMEDOUT", format!("connect ETIMEDOUT {host}:{port}"))),
         };
         {
             let mut g = shared.lock();
+            g.direct = None;
+            g.writing = false;
             g.session.handle_connection_lost();
             shared.discard_out(&mut g);
         }
@@ -386,8 +424,12 @@ fn session_failure(e: SessionError) -> Failure {
 }
 
 /// Runs one connection until it closes, fails, or the client ends.
-async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Result<(), Failure> {
-    let (mut rd, mut wr) = tokio::io::split(stream);
+async fn connection(
+    shared: &Arc<Shared>,
+    mut rd: impl AsyncRead + Unpin,
+    mut wr: Writer,
+    cfg: &Config,
+) -> Result<(), Failure> {
     {
         let mut g = shared.lock();
         shared.discard_out(&mut g);
@@ -398,7 +440,9 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
         loop {
             let (buf, ending, force) = {
                 let mut g = shared.lock();
-                (g.out.split(), g.ending, g.force)
+                let buf = g.out.split();
+                g.writing = !buf.is_empty();
+                (buf, g.ending, g.force)
             };
             if force {
                 return Ok(());
@@ -406,12 +450,15 @@ async fn connection(shared: &Arc<Shared>, stream: Stream, cfg: &Config) -> Resul
             if !buf.is_empty() {
                 wr.write_all(&buf).await.map_err(|e| io_failure(&e))?;
                 let mut g = shared.lock();
+                g.writing = false;
                 shared.settle(&mut g, buf.len() as u64, false);
                 continue;
             }
             if ending {
-                // Everything queued before `end` (DISCONNECT last) is out.
-                let _ = wr.shutdown().await;
+                // Everything queued before `end` (DISCONNECT last) is out; no other thread
+                // writes from here on.
+                shared.lock().direct = None;
+                wr.shutdown().await;
                 return Ok(());
             }
             shared.writer.notified().await;

@@ -2,3 +2,4 @@
 //! server connection's arrives with the server work (issue 5).
 
 pub mod client;
+pub mod writer;

@@ -2,10 +2,12 @@
 
 use tokio::net::TcpStream;
 
-use super::{Error, Stream};
+use super::Error;
 
-/// Opens a TCP connection to `host:port`, trying each resolved address in turn.
-pub async fn connect(host: &str, port: u16) -> Result<Stream, Error> {
+/// Opens a TCP connection to `host:port`, trying each resolved address in turn. The stream
+/// comes back unboxed: the driver splits it so the application's thread can write to it
+/// directly (see `driver::client`).
+pub async fn connect(host: &str, port: u16) -> Result<TcpStream, Error> {
     let addrs: Vec<_> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|_| Error::NotFound(host.to_string()))?
@@ -19,7 +21,7 @@ pub async fn connect(host: &str, port: u16) -> Result<Stream, Error> {
             Ok(s) => {
                 // Best effort: a socket without TCP_NODELAY still works, only slower.
                 let _ = s.set_nodelay(true);
-                return Ok(Box::new(s));
+                return Ok(s);
             }
             Err(e) => {
                 last = Some(Error::Io {
