@@ -2,6 +2,9 @@
 // and the codec. Hand-written; kept assignable to the `mqtt` package's types.
 /// <reference types="node" />
 import { EventEmitter } from 'events'
+import { Duplex } from 'stream'
+import * as net from 'net'
+import * as tls from 'tls'
 import * as packet from './packet'
 import type {
   IConnackPacket, IConnectPacket, IDisconnectPacket, IPublishPacket, ISubackPacket,
@@ -197,6 +200,98 @@ export declare function connect(opts: IClientOptions): MqttClient
 export declare function connectAsync(brokerUrl: string, opts?: IClientOptions, allowRetries?: boolean): Promise<MqttClient>
 export declare function connectAsync(opts: IClientOptions): Promise<MqttClient>
 
+// The server side of early MQTT.js (and of the `mqtt-connection` package).
+
+type OmitCmd<T> = Omit<T, 'cmd'> & { cmd?: string }
+
+export interface MqttConnectionOptions {
+  /** 3, 4 (default) or 5; the server side learns it from CONNECT. */
+  protocolVersion?: 3 | 4 | 5
+  /** Largest packet accepted from the peer, in bytes; a larger one is an `error`. */
+  maxPacketSize?: number
+  /** Received PUBLISH payloads as strings in this encoding (see setPacketEncoding). */
+  encoding?: BufferEncoding
+  /** No per-packet events: read the packet objects from the stream instead. */
+  notData?: boolean
+}
+
+export declare class MqttConnection extends Duplex {
+  constructor(duplex?: Duplex, opts?: MqttConnectionOptions, cb?: () => void)
+  constructor(opts?: MqttConnectionOptions)
+  /** The byte stream (for the pipe style, the source piped in). */
+  stream: Duplex | null
+  options: MqttConnectionOptions & { protocolVersion: 3 | 4 | 5 }
+  connect(packet: OmitCmd<packet.IConnectPacket>, cb?: () => void): void
+  connack(packet: OmitCmd<IConnackPacket>, cb?: () => void): void
+  publish(packet: OmitCmd<IPublishPacket>, cb?: () => void): void
+  puback(packet: OmitCmd<packet.IPubackPacket>, cb?: () => void): void
+  pubrec(packet: OmitCmd<packet.IPubrecPacket>, cb?: () => void): void
+  pubrel(packet: OmitCmd<packet.IPubrelPacket>, cb?: () => void): void
+  pubcomp(packet: OmitCmd<packet.IPubcompPacket>, cb?: () => void): void
+  subscribe(packet: OmitCmd<packet.ISubscribePacket>, cb?: () => void): void
+  suback(packet: OmitCmd<ISubackPacket>, cb?: () => void): void
+  unsubscribe(packet: OmitCmd<packet.IUnsubscribePacket>, cb?: () => void): void
+  unsuback(packet: OmitCmd<IUnsubackPacket>, cb?: () => void): void
+  pingreq(packet?: object, cb?: () => void): void
+  pingresp(packet?: object, cb?: () => void): void
+  disconnect(packet?: OmitCmd<IDisconnectPacket>, cb?: () => void): void
+  auth(packet: OmitCmd<packet.IAuthPacket>, cb?: () => void): void
+  setProtocolVersion(version: 3 | 4 | 5): void
+  setOptions(packet: { protocolVersion?: number; cmd?: string }, opts?: MqttConnectionOptions): void
+  /** Received PUBLISH payloads as strings in `encoding`; null for Buffers (the default). */
+  setPacketEncoding(encoding: BufferEncoding | 'buffer' | null): void
+  on(event: 'connect', listener: (packet: packet.IConnectPacket) => void): this
+  on(event: 'connack', listener: (packet: IConnackPacket) => void): this
+  on(event: 'publish', listener: (packet: IPublishPacket) => void): this
+  on(event: 'puback', listener: (packet: packet.IPubackPacket) => void): this
+  on(event: 'pubrec', listener: (packet: packet.IPubrecPacket) => void): this
+  on(event: 'pubrel', listener: (packet: packet.IPubrelPacket) => void): this
+  on(event: 'pubcomp', listener: (packet: packet.IPubcompPacket) => void): this
+  on(event: 'subscribe', listener: (packet: packet.ISubscribePacket) => void): this
+  on(event: 'suback', listener: (packet: ISubackPacket) => void): this
+  on(event: 'unsubscribe', listener: (packet: packet.IUnsubscribePacket) => void): this
+  on(event: 'unsuback', listener: (packet: IUnsubackPacket) => void): this
+  on(event: 'pingreq' | 'pingresp', listener: (packet: Packet) => void): this
+  on(event: 'disconnect', listener: (packet: IDisconnectPacket) => void): this
+  on(event: 'auth', listener: (packet: packet.IAuthPacket) => void): this
+  on(event: 'connected' | 'close' | 'end', listener: () => void): this
+  on(event: 'data', listener: (packet: Packet) => void): this
+  on(event: 'error', listener: (err: Error & { code?: string }) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+/** An accepted connection of an MqttServer or MqttSecureServer. */
+export declare class MqttServerClient extends MqttConnection {
+  server: MqttServer | MqttSecureServer
+}
+
+export interface MqttServerOptions extends net.ServerOpts {
+  maxPacketSize?: number
+  protocolVersion?: 3 | 4 | 5
+}
+
+export declare class MqttServer extends net.Server {
+  constructor(listener?: (client: MqttServerClient) => void)
+  constructor(opts?: MqttServerOptions, listener?: (client: MqttServerClient) => void)
+  on(event: 'client', listener: (client: MqttServerClient) => void): this
+  on(event: 'clientError', listener: (err: Error, client: MqttServerClient) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+export declare class MqttSecureServer extends tls.Server {
+  constructor(opts: tls.TlsOptions & { maxPacketSize?: number }, listener?: (client: MqttServerClient) => void)
+  on(event: 'client', listener: (client: MqttServerClient) => void): this
+  on(event: 'clientError', listener: (err: Error, client: MqttServerClient) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+export declare function createServer(listener?: (client: MqttServerClient) => void): MqttServer
+export declare function createServer(opts?: MqttServerOptions, listener?: (client: MqttServerClient) => void): MqttServer
+export declare function createSecureServer(keyPath: string, certPath: string, listener?: (client: MqttServerClient) => void): MqttSecureServer
+export declare function createSecureServer(opts: tls.TlsOptions & { maxPacketSize?: number }, listener?: (client: MqttServerClient) => void): MqttSecureServer
+export declare function createConnection(port?: number, host?: string, callback?: (err: Error | null, conn?: MqttConnection) => void): MqttConnection
+export declare function createConnection(port: number, callback: (err: Error | null, conn?: MqttConnection) => void): MqttConnection
+
 declare const mqtt: {
   connect: typeof connect
   connectAsync: typeof connectAsync
@@ -208,6 +303,13 @@ declare const mqtt: {
   ReasonCodes: typeof ReasonCodes
   ErrorWithReasonCode: typeof ErrorWithReasonCode
   MQTTJS_VERSION: string
+  MqttConnection: typeof MqttConnection
+  MqttServer: typeof MqttServer
+  MqttSecureServer: typeof MqttSecureServer
+  MqttServerClient: typeof MqttServerClient
+  createServer: typeof createServer
+  createSecureServer: typeof createSecureServer
+  createConnection: typeof createConnection
   packet: typeof packet
 }
 export default mqtt

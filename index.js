@@ -9,6 +9,8 @@ const { connect, connectAsync } = require('./lib/connect')
 const { Store } = require('./lib/store')
 const { DefaultMessageIdProvider, UniqueMessageIdProvider } = require('./lib/message-id')
 const { ReasonCodes, ErrorWithReasonCode } = require('./lib/errors')
+const { MqttConnection } = require('./lib/connection')
+const { MqttServer, MqttSecureServer, MqttServerClient, createServer, createSecureServer, createConnection } = require('./lib/server')
 
 const MQTTJS_VERSION = MqttClient.VERSION
 
@@ -23,6 +25,14 @@ module.exports = {
   ReasonCodes,
   ErrorWithReasonCode,
   MQTTJS_VERSION,
+  // The server side of early MQTT.js (and the mqtt-connection package).
+  MqttConnection,
+  createConnection,
+  createServer,
+  createSecureServer,
+  MqttServer,
+  MqttSecureServer,
+  MqttServerClient,
   /** The native codec with mqtt-packet 9's API (also at 'mqtt-napi/packet'). */
   packet
 }

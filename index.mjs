@@ -12,6 +12,13 @@ export const {
   ReasonCodes,
   ErrorWithReasonCode,
   MQTTJS_VERSION,
+  MqttConnection,
+  createConnection,
+  createServer,
+  createSecureServer,
+  MqttServer,
+  MqttSecureServer,
+  MqttServerClient,
   packet
 } = mqtt
 export default mqtt

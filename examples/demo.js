@@ -1,56 +1,89 @@
 'use strict'
 
-// npm start: a tour of what mqtt-napi does today. It encodes packets at the three protocol
-// levels with the native codec, reads them back from a byte stream cut at random places,
-// shows a malformed packet being refused with the rule it breaks, and races the native
-// parser against mqtt-packet (the codec MQTT.js uses) for two seconds.
+// npm start: the demo broker (examples/broker.js, built on mqtt.createServer) in this
+// process on 127.0.0.1, a subscriber and a publisher made with mqtt.connect, and a raw
+// createConnection client whose will message fires when its socket drops. Prints the
+// messages flowing, then the rate of a few bursts. Needs nothing but this package.
 
-const mqttPacket = require('mqtt-packet')
-const mp = require('../packet.js')
+const mqtt = require('..')
+const { createBroker } = require('./broker')
 
-const hex = (b) => b.toString('hex').replace(/(..)/g, '$1 ').trim()
+const BURST = Number(process.env.DEMO_BURST || 50000)
 
-console.log('mqtt-napi demo: the native MQTT codec\n')
-const samples = [
-  [{ cmd: 'connect', protocolId: 'MQIsdp', protocolVersion: 3, clientId: 'demo', keepalive: 60 }, undefined],
-  [{ cmd: 'connect', protocolVersion: 4, clientId: 'demo', keepalive: 60, username: 'u', password: Buffer.from('p') }, undefined],
-  [{ cmd: 'publish', topic: 'sensors/t1', payload: '21.5', qos: 1, messageId: 7, properties: { contentType: 'text/plain', userProperties: { unit: 'C' } } }, { protocolVersion: 5 }],
-  [{ cmd: 'subscribe', messageId: 8, subscriptions: [{ topic: 'sensors/#', qos: 2, nl: true, rap: false, rh: 1 }] }, { protocolVersion: 5 }]
-]
-const bytes = []
-for (const [packet, opts] of samples) {
-  const b = mp.generate(packet, opts)
-  const same = b.equals(mqttPacket.generate(packet, opts)) ? 'same bytes as mqtt-packet' : 'DIFFERS from mqtt-packet'
-  console.log(`${packet.cmd} (level ${packet.protocolVersion || opts.protocolVersion}), ${b.length} bytes, ${same}:\n  ${hex(b)}`)
-  bytes.push(b)
+function once (emitter, name) {
+  return new Promise((resolve, reject) => {
+    emitter.once(name, resolve)
+    if (name !== 'error') emitter.once('error', reject)
+  })
 }
 
-// Read back the last two (level 5) from a stream cut into random pieces.
-const stream = Buffer.concat(bytes.slice(2))
-const parser = mp.parser({ protocolVersion: 5 })
-parser.on('packet', (p) => console.log(`\nparsed ${p.cmd}:`, JSON.stringify({ ...p, payload: p.payload && p.payload.toString() })))
-for (let i = 0; i < stream.length;) {
-  const n = 1 + Math.floor(Math.random() * 8)
-  parser.parse(stream.subarray(i, i + n))
-  i += n
+async function main () {
+  const broker = createBroker({ log: (line) => console.log(`  [broker] ${line}`) })
+  broker.listen(0, '127.0.0.1')
+  await once(broker, 'listening')
+  const url = `mqtt://127.0.0.1:${broker.address().port}`
+  console.log(`mqtt-napi demo: a development broker on ${url} (a demo, not a production broker)\n`)
+
+  const sub = mqtt.connect(url, { clientId: 'demo-sub' })
+  await once(sub, 'connect')
+  await sub.subscribeAsync({ 'sensors/#': { qos: 1 }, 'status/+': { qos: 0 } })
+  let printing = true
+  const onMessage = (topic, payload, packet) => {
+    if (printing) console.log(`  sub <- ${topic}: ${payload} (QoS ${packet.qos}${packet.retain ? ', retained' : ''})`)
+  }
+  sub.on('message', onMessage)
+
+  const pub = mqtt.connect(url, { clientId: 'demo-pub' })
+  await once(pub, 'connect')
+  console.log('publisher -> sensors/... and status/...')
+  await pub.publishAsync('sensors/kitchen/temp', '21.5', { qos: 1 })
+  await pub.publishAsync('sensors/garage/door', 'open', { qos: 0 })
+  await pub.publishAsync('status/demo-pub', 'online', { retain: true })
+  await pub.publishAsync('other/topic', 'nobody subscribed to this')
+
+  // A late subscriber still gets the retained status.
+  const late = mqtt.connect(url, { clientId: 'demo-late' })
+  late.on('message', (topic, payload, packet) => console.log(`  late <- ${topic}: ${payload} (retained: ${packet.retain})`))
+  await once(late, 'connect')
+  await late.subscribeAsync('status/#')
+
+  // A raw connection with a will; its socket drops without DISCONNECT, so the broker
+  // publishes the will.
+  const raw = mqtt.createConnection(broker.address().port, '127.0.0.1')
+  raw.on('error', () => {})
+  await once(raw, 'connected')
+  raw.connect({ clientId: 'demo-device', keepalive: 30, will: { topic: 'status/demo-device', payload: 'offline (will)', qos: 0, retain: false } })
+  await once(raw, 'connack')
+  raw.stream.destroy()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+
+  printing = false
+  console.log(`\nbursts of ${BURST} messages of 16 B, publisher -> broker -> subscriber:`)
+  const payload = Buffer.alloc(16, 0x61)
+  for (const qos of [0, 1]) {
+    let got = 0
+    const done = new Promise((resolve) => {
+      const count = (topic) => {
+        if (topic === `sensors/burst/${qos}` && ++got === BURST) {
+          sub.removeListener('message', count)
+          resolve()
+        }
+      }
+      sub.on('message', count)
+    })
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < BURST; i++) pub.publish(`sensors/burst/${qos}`, payload, { qos })
+    await done
+    const s = Number(process.hrtime.bigint() - t0) / 1e9
+    console.log(`  QoS ${qos}: ${BURST} messages in ${(s * 1000).toFixed(0)} ms, ${(BURST / s / 1000).toFixed(1)} k messages/s`)
+  }
+
+  await Promise.all([sub.endAsync(), pub.endAsync(), late.endAsync()])
+  await new Promise((resolve) => broker.close(resolve))
+  console.log('\ndone. Next: `npm test` builds the addon, installs Mosquitto if missing, and runs the suite.')
 }
 
-const bad = mp.parser()
-bad.on('error', (e) => console.log(`\nmalformed input refused: ${e.message} (code ${e.code})`))
-bad.parse(Buffer.from([0x30, 0x05, 0x00, 0x03, 0x61, 0x2f, 0x23])) // PUBLISH to "a/#"
-
-function race (lib, input, ms) {
-  let n = 0
-  const p = lib.parser()
-  p.on('packet', () => { n++ })
-  const end = Date.now() + ms
-  while (Date.now() < end) for (const c of input) p.parse(c)
-  return n / (ms / 1000)
-}
-const many = Buffer.concat(Array.from({ length: 4096 }, (_, i) => mqttPacket.generate({ cmd: 'publish', topic: 'sensors/t1', payload: Buffer.alloc(16, i), qos: 0 })))
-const chunks = []
-for (let i = 0; i < many.length; i += 65536) chunks.push(many.subarray(i, i + 65536))
-const theirs = race(mqttPacket, chunks, 1000)
-const ours = race(mp, chunks, 1000)
-console.log(`\nparsing 16-byte PUBLISH packets for 1 s each: mqtt-packet ${(theirs / 1e6).toFixed(2)} M/s, mqtt-napi ${(ours / 1e6).toFixed(2)} M/s (${(ours / theirs).toFixed(1)}x)`)
-console.log('\nThe client (mqtt.connect over TCP) runs on this codec too; the server API and demo broker come next. See README.md.')
+main().catch((err) => {
+  console.error(`demo failed: ${err.message}`)
+  process.exit(1)
+})

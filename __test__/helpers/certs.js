@@ -1,0 +1,29 @@
+'use strict'
+
+// A throwaway CA and a server certificate for 127.0.0.1 / localhost, made with openssl.
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const { execFileSync } = require('child_process')
+
+function makeCerts () {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-certs-'))
+  const f = (name) => path.join(dir, name)
+  const ssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe' })
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=mqtt-napi test CA', '-keyout', f('ca.key'), '-out', f('ca.crt'))
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', f('server.key'), '-out', f('server.csr'))
+  fs.writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext.cnf'), '-out', f('server.crt'))
+  return {
+    dir,
+    caPath: f('ca.crt'),
+    keyPath: f('server.key'),
+    certPath: f('server.crt'),
+    ca: fs.readFileSync(f('ca.crt')),
+    key: fs.readFileSync(f('server.key')),
+    cert: fs.readFileSync(f('server.crt')),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+module.exports = { makeCerts }
