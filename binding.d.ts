@@ -119,4 +119,22 @@ export interface NativeClientOptions {
   autoUseTopicAlias?: boolean
   /** MQTT.js `autoAssignTopicAlias` (MQTT 5). */
   autoAssignTopicAlias?: boolean
+  /** TLS (`mqtts://`); absent for plain TCP. */
+  tls?: NativeTlsOptions
+}
+
+/** Node's `tls.connect` options, with PEM contents already read by JS. */
+export interface NativeTlsOptions {
+  /** Trusted CAs (PEM); absent: the operating system's trust store. */
+  ca?: Array<Buffer>
+  /** Client certificate chain (PEM), for mutual TLS. */
+  cert?: Buffer
+  /** Client private key (PEM). */
+  key?: Buffer
+  /** Check the server certificate (default true). */
+  rejectUnauthorized?: boolean
+  /** Name checked against the certificate instead of the host. */
+  servername?: string
+  /** ALPN protocols to offer. */
+  alpnProtocols?: Array<string>
 }

@@ -55,7 +55,22 @@ export interface IClientOptions {
   host?: string
   hostname?: string
   port?: number
-  protocol?: 'mqtt' | 'tcp'
+  protocol?: 'mqtt' | 'tcp' | 'mqtts' | 'ssl' | 'tls'
+  /** TLS: trusted CAs (PEM); without it, the operating system's trust store. */
+  ca?: string | Buffer | Array<string | Buffer>
+  /** TLS: client certificate chain and key (PEM), for mutual TLS. */
+  cert?: string | Buffer | Array<string | Buffer>
+  key?: string | Buffer | Array<string | Buffer>
+  caPaths?: string | string[]
+  certPath?: string
+  keyPath?: string
+  /** Encrypted keys are refused with ERR_TLS_KEY_ENCRYPTED; decrypt the key first. */
+  passphrase?: string
+  /** TLS: check the server's certificate (default true). */
+  rejectUnauthorized?: boolean
+  /** TLS: the name checked against the certificate (default: the host). */
+  servername?: string
+  ALPNProtocols?: string[] | Buffer[]
   clientId?: string
   username?: string
   password?: string | Buffer

@@ -7,6 +7,7 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('./native')
+const { tlsOptions } = require('./tls-options')
 
 const { fast } = native
 const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
@@ -175,7 +176,8 @@ class MqttClient extends EventEmitter {
       maxPacketSize: o.properties?.maximumPacketSize || 0,
       firstPacketId: Math.max(1, Math.floor(Math.random() * 65535)),
       autoUseTopicAlias: !!o.autoUseTopicAlias,
-      autoAssignTopicAlias: !!o.autoAssignTopicAlias
+      autoAssignTopicAlias: !!o.autoAssignTopicAlias,
+      tls: tlsOptions(o)
     }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
     const nat = this._native
     this._h = nat.handle()

@@ -7,7 +7,7 @@
 const { MqttClient } = require('./client')
 
 const DEFAULT_PORTS = { mqtt: 1883, tcp: 1883, mqtts: 8883, ssl: 8883, tls: 8883, ws: 80, wss: 443 }
-const SUPPORTED = new Set(['mqtt', 'tcp'])
+const SUPPORTED = new Set(['mqtt', 'tcp', 'mqtts', 'ssl', 'tls'])
 
 /**
  * @param {string | any} [brokerUrl]
@@ -34,8 +34,10 @@ function parseOptions (brokerUrl, opts) {
   }
   if (opts.host && !opts.hostname) opts.hostname = opts.host
   if (!opts.protocol) opts.protocol = 'mqtt'
+  // As MQTT.js: a client certificate and key turn mqtt:// into mqtts://.
+  if (opts.cert && opts.key && (opts.protocol === 'mqtt' || opts.protocol === 'tcp')) opts.protocol = 'mqtts'
   if (!SUPPORTED.has(opts.protocol)) {
-    throw new Error(`mqtt-napi does not speak ${opts.protocol}:// yet (supported: mqtt://, tcp://)`)
+    throw new Error(`mqtt-napi does not speak ${opts.protocol}:// yet (supported: mqtt://, tcp://, mqtts://, ssl://, tls://)`)
   }
   if (!opts.port) opts.port = DEFAULT_PORTS[opts.protocol]
   opts.port = Number(opts.port)

@@ -14,8 +14,22 @@ function makeCerts () {
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', f('server.key'), '-out', f('server.csr'))
   fs.writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
   ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext.cnf'), '-out', f('server.crt'))
+  // A client certificate from the same CA (mutual TLS), and a CA nobody trusts.
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=mqtt-napi test client', '-keyout', f('client.key'), '-out', f('client.csr'))
+  // With an extension, so it is an X.509 v3 certificate (rustls refuses v1 ones).
+  fs.writeFileSync(f('client.cnf'), 'extendedKeyUsage=clientAuth\n')
+  ssl('x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('client.cnf'), '-out', f('client.crt'))
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=some other CA', '-keyout', f('other.key'), '-out', f('other.crt'))
+  // Readable by Mosquitto, which drops root for its own user before reading them.
+  fs.chmodSync(dir, 0o755)
+  for (const name of fs.readdirSync(dir)) fs.chmodSync(f(name), 0o644)
   return {
     dir,
+    clientKey: fs.readFileSync(f('client.key')),
+    clientCert: fs.readFileSync(f('client.crt')),
+    clientKeyPath: f('client.key'),
+    clientCertPath: f('client.crt'),
+    otherCa: fs.readFileSync(f('other.crt')),
     caPath: f('ca.crt'),
     keyPath: f('server.key'),
     certPath: f('server.crt'),

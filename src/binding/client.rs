@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use napi::bindgen_prelude::Buffer;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{CleanupEnvHook, Env};
 use napi_derive::napi;
@@ -19,6 +20,7 @@ use crate::codec::{
 };
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
 use crate::session::{Event, Options, Session, SessionError};
+use crate::transport::tls::{self, TlsOptions};
 
 /// Event kinds on the drained tape; a PACKET is followed by a packet record.
 pub(super) const PACKET: u32 = 1;
@@ -82,6 +84,50 @@ pub struct NativeClientOptions {
     pub auto_use_topic_alias: Option<bool>,
     /// MQTT.js `autoAssignTopicAlias` (MQTT 5).
     pub auto_assign_topic_alias: Option<bool>,
+    /// TLS (`mqtts://`); absent for plain TCP.
+    pub tls: Option<NativeTlsOptions>,
+}
+
+/// Node's `tls.connect` options, with PEM contents already read by JS.
+#[napi(object)]
+pub struct NativeTlsOptions {
+    /// Trusted CAs (PEM); absent: the operating system's trust store.
+    pub ca: Option<Vec<Buffer>>,
+    /// Client certificate chain (PEM), for mutual TLS.
+    pub cert: Option<Buffer>,
+    /// Client private key (PEM).
+    pub key: Option<Buffer>,
+    /// Check the server certificate (default true).
+    pub reject_unauthorized: Option<bool>,
+    /// Name checked against the certificate instead of the host.
+    pub servername: Option<String>,
+    /// ALPN protocols to offer.
+    pub alpn_protocols: Option<Vec<String>>,
+}
+
+fn tls_setup(t: NativeTlsOptions) -> Result<driver::TlsSetup, driver::Failure> {
+    let opts = TlsOptions {
+        ca: t
+            .ca
+            .unwrap_or_default()
+            .iter()
+            .map(|b| b.to_vec())
+            .collect(),
+        cert: t.cert.map(|b| b.to_vec()),
+        key: t.key.map(|b| b.to_vec()),
+        reject_unauthorized: t.reject_unauthorized.unwrap_or(true),
+        alpn: t
+            .alpn_protocols
+            .unwrap_or_default()
+            .into_iter()
+            .map(String::into_bytes)
+            .collect(),
+    };
+    let config = tls::client_config(&opts).map_err(|e| (e.code, e.message))?;
+    Ok(driver::TlsSetup {
+        config,
+        servername: t.servername,
+    })
 }
 
 type EventFn =
@@ -182,6 +228,7 @@ impl NativeClient {
             } else {
                 MAX_PACKET_SIZE
             },
+            tls: opts.tls.map(tls_setup),
         };
         let notify: Arc<Mutex<Option<EventFn>>> = Arc::new(Mutex::new(None));
         let n = notify.clone();

@@ -41,7 +41,13 @@ thread_local! {
     static CLIENTS: RefCell<Vec<Option<Arc<Core>>>> = const { RefCell::new(Vec::new()) };
     /// Topic names validated once and kept by id (see `topic_id`).
     static TOPICS: RefCell<Vec<MqttStr>> = const { RefCell::new(Vec::new()) };
+    /// The bytes of a drain, before they are copied into a JS Buffer; kept between drains
+    /// so large batches do not fault in fresh pages each time (see `client_drain`).
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
+
+/// Largest scratch buffer kept between drains.
+const MAX_SCRATCH: usize = 16 << 20;
 
 /// Most topics one thread keeps by id; past it, `topic_id` refuses and JS sends strings.
 const MAX_TOPICS: usize = 10_000;
@@ -260,7 +266,9 @@ pub fn client_drain<'env>(
             _ => 64,
         })
         .sum();
-    let mut bytes = Vec::with_capacity(size);
+    let mut bytes = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    bytes.clear();
+    bytes.reserve(size);
     for e in events {
         match e {
             ClientEvent::Session(ev) => {
@@ -299,7 +307,10 @@ pub fn client_drain<'env>(
     // Copied into memory V8 allocates and accounts for: an external Buffer over our
     // Vec is invisible to the GC's heuristics, and megabytes of drained batches would
     // pile up before a collection.
-    let bytes = BufferSlice::copy_from(env, &bytes)
-        .map_err(|e| napi::Error::new(Code("ERR_MQTT_NAPI_BUFFER"), e.reason.clone()))?;
-    Ok((Uint32Array::new(words), bytes))
+    let out = BufferSlice::copy_from(env, &bytes)
+        .map_err(|e| napi::Error::new(Code("ERR_MQTT_NAPI_BUFFER"), e.reason.clone()));
+    if bytes.capacity() <= MAX_SCRATCH {
+        SCRATCH.with(|s| *s.borrow_mut() = bytes);
+    }
+    Ok((Uint32Array::new(words), out?))
 }

@@ -19,10 +19,13 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::Notify;
 
+use tokio::net::TcpStream;
+use tokio_rustls::rustls::ClientConfig;
+
 use super::writer::{self, Direct, Writer};
 use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
 use crate::session::{Event, Session, SessionError};
-use crate::transport;
+use crate::transport::{self, tls, Stream};
 
 /// Reading pauses while this many events wait for the application...
 const MAX_PENDING_EVENTS: usize = 8192;
@@ -41,6 +44,42 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Largest packet accepted from the server.
     pub max_packet_size: usize,
+    /// TLS over the TCP connection (`mqtts://`); `None` for plain TCP. An options error
+    /// (bad PEM...) is reported as each connection attempt's failure, as Node reports it.
+    pub tls: Option<Result<TlsSetup, Failure>>,
+}
+
+/// How to run TLS on each connection.
+#[derive(Debug, Clone)]
+pub struct TlsSetup {
+    /// Built once per client from the application's options.
+    pub config: Arc<ClientConfig>,
+    /// Checked against the certificate instead of the host (Node's `servername`).
+    pub servername: Option<String>,
+}
+
+/// An open connection, before the driver splits it.
+enum Opened {
+    Tcp(TcpStream),
+    Other(Stream),
+}
+
+/// Opens TCP and, if asked, runs the TLS handshake over it.
+async fn open(
+    host: &str,
+    port: u16,
+    tls: Option<&Result<TlsSetup, Failure>>,
+) -> Result<Opened, Failure> {
+    let tls = tls.map(|t| t.as_ref().map_err(Clone::clone)).transpose()?;
+    let tcp = transport::tcp::connect(host, port)
+        .await
+        .map_err(|e| (e.code(), e.to_string()))?;
+    let Some(t) = tls else {
+        return Ok(Opened::Tcp(tcp));
+    };
+    let name = tls::server_name(t.servername.as_deref(), host).map_err(|e| (e.code, e.message))?;
+    let s = tls::handshake(tcp, t.config.clone(), name).await?;
+    Ok(Opened::Other(Box::new(s)))
 }
 
 /// What the application is told, in order.
@@ -365,12 +404,12 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
         let (host, port) = &cfg.servers[turn % cfg.servers.len()];
         turn += 1;
         let opened = tokio::select! {
-            r = tokio::time::timeout(cfg.connect_timeout, transport::tcp::connect(host, *port)) => Some(r),
+            r = tokio::time::timeout(cfg.connect_timeout, open(host, *port, cfg.tls.as_ref())) => Some(r),
             _ = shared.wake.notified() => None,
         };
         let failure = match opened {
             None => None,
-            Some(Ok(Ok(stream))) => {
+            Some(Ok(Ok(Opened::Tcp(stream)))) => {
                 let (rd, wr) = stream.into_split();
                 let wr = Arc::new(wr);
                 shared.lock().direct = Some(wr.clone());
@@ -378,7 +417,13 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
                     .await
                     .err()
             }
-            Some(Ok(Err(e))) => Some((e.code(), e.to_string())),
+            Some(Ok(Ok(Opened::Other(stream)))) => {
+                let (rd, wr) = tokio::io::split(stream);
+                connection(&shared, rd, Writer::Stream(wr), &cfg)
+                    .await
+                    .err()
+            }
+            Some(Ok(Err(failure))) => Some(failure),
             Some(Err(_)) => Some(("ETIMEDOUT", format!("connect ETIMEDOUT {host}:{port}"))),
         };
         {
@@ -412,7 +457,8 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
     shared.emit(ClientEvent::Finished);
 }
 
-type Failure = (&'static str, String);
+/// Why a connection failed: Node-style code and message.
+pub type Failure = (&'static str, String);
 
 fn session_failure(e: SessionError) -> Failure {
     match e {

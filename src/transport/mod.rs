@@ -1,9 +1,11 @@
-//! tokio I/O: opening connections. TCP today; TLS, WebSocket and JS-fed streams arrive with
-//! the transports work (issue 6). Every transport is an `AsyncRead + AsyncWrite` stream.
+//! tokio I/O: opening connections. TCP and TLS today; WebSocket and JS-fed streams arrive
+//! with the rest of the transports work (issue 6). Every transport is an `AsyncRead + AsyncWrite` stream.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub mod tcp;
+pub mod tls;
+mod tls_verify;
 
 /// What every transport hands the driver.
 pub trait AsyncReadWrite: AsyncRead + AsyncWrite + Send + Unpin {}

@@ -1,0 +1,134 @@
+'use strict'
+
+// mqtts:// against Mosquitto TLS listeners, with a CA and certificates made by the test.
+// MQTT_IMPL=mqtt runs the same tests on MQTT.js (Node's TLS).
+
+const test = require('node:test')
+const assert = require('node:assert')
+const impl = require('./helpers/impl')
+const { startBroker } = require('./helpers/broker')
+const { makeCerts } = require('./helpers/certs')
+
+const mqtt = impl.mqtt()
+
+const once = (emitter, event) => new Promise((resolve) => emitter.once(event, (...args) => resolve(args)))
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const withTimeout = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`timed out: ${what}`) })])
+
+let certs
+let server // TLS, no client certificate needed
+let mutual // TLS, client certificate required
+test.before(async () => {
+  certs = makeCerts()
+  const tls = [`cafile ${certs.caPath}`, `certfile ${certs.certPath}`, `keyfile ${certs.keyPath}`]
+  server = await startBroker(tls)
+  mutual = await startBroker([...tls, 'require_certificate true'])
+})
+test.after(async () => {
+  await server.stop()
+  await mutual.stop()
+  certs.remove()
+})
+
+/** Connects and returns the first of connect/error, with the client. */
+async function attempt (url, opts) {
+  const base = { reconnectPeriod: 0, connectTimeout: 5000 }
+  const c = typeof url === 'string' ? mqtt.connect(url, { ...base, ...opts }) : mqtt.connect({ ...base, ...url })
+  const outcome = await withTimeout(Promise.race([
+    once(c, 'connect').then(() => ({ connected: true })),
+    once(c, 'error').then(([err]) => ({ connected: false, err })),
+    once(c, 'close').then(() => ({ connected: false, closed: true }))
+  ]), 8000, 'connect or error')
+  await c.endAsync(true).catch(() => {})
+  return outcome
+}
+
+test('mqtts:// with the CA: connects, and messages flow at QoS 0, 1 and 2', async () => {
+  const c = mqtt.connect(`mqtts://localhost:${server.port}`, { ca: certs.ca, reconnectPeriod: 0 })
+  try {
+    await withTimeout(once(c, 'connect'), 8000, 'connect')
+    await c.subscribeAsync('tls/#', { qos: 2 })
+    const got = []
+    const all = new Promise((resolve) => c.on('message', (t, p, packet) => {
+      got.push([t, p.toString(), packet.qos])
+      if (got.length === 3) resolve()
+    }))
+    for (const qos of [0, 1, 2]) await c.publishAsync(`tls/${qos}`, `secret ${qos}`, { qos })
+    await withTimeout(all, 5000, 'messages')
+    assert.deepStrictEqual(got.sort(), [['tls/0', 'secret 0', 0], ['tls/1', 'secret 1', 1], ['tls/2', 'secret 2', 2]])
+  } finally {
+    await c.endAsync()
+  }
+})
+
+test('ssl:// and tls:// URLs work too; an IP address is checked against the certificate\'s IP SAN', async () => {
+  for (const scheme of ['ssl', 'tls']) {
+    const r = await attempt(`${scheme}://127.0.0.1:${server.port}`, { ca: certs.ca })
+    assert.deepStrictEqual(r, { connected: true }, scheme)
+  }
+})
+
+test('caPaths, certPath and keyPath are read (MQTT.js\'s types declare caPaths)', { skip: impl.upstream && 'MQTT.js 5.16 declares caPaths in its types but never reads it' }, async () => {
+  const r = await attempt(`mqtts://localhost:${server.port}`, { caPaths: [certs.caPath] })
+  assert.deepStrictEqual(r, { connected: true })
+  const paths = await attempt({ host: 'localhost', port: mutual.port, protocol: 'mqtts', caPaths: certs.caPath, certPath: certs.clientCertPath, keyPath: certs.clientKeyPath })
+  assert.deepStrictEqual(paths, { connected: true }, 'certPath/keyPath')
+})
+
+test('a server certificate from an unknown CA is refused with Node\'s code (SELF_SIGNED_CERT_IN_CHAIN: Mosquitto sends its CA along)', async () => {
+  const r = await attempt(`mqtts://localhost:${server.port}`, { ca: certs.otherCa })
+  assert.strictEqual(r.connected, false)
+  assert.strictEqual(r.err.code, 'SELF_SIGNED_CERT_IN_CHAIN', r.err.message)
+})
+
+test('a hostname the certificate does not name is refused with ERR_TLS_CERT_ALTNAME_INVALID', async () => {
+  const r = await attempt(`mqtts://127.0.0.1:${server.port}`, { ca: certs.ca, servername: 'wrong.example' })
+  assert.strictEqual(r.connected, false)
+  assert.strictEqual(r.err.code, 'ERR_TLS_CERT_ALTNAME_INVALID')
+})
+
+test('rejectUnauthorized: false accepts a certificate from an unknown CA', async () => {
+  const r = await attempt(`mqtts://localhost:${server.port}`, { ca: certs.otherCa, rejectUnauthorized: false })
+  assert.deepStrictEqual(r, { connected: true })
+})
+
+test('no ca: the system trust store does not know the test CA, so the connection is refused', async () => {
+  const r = await attempt(`mqtts://localhost:${server.port}`, {})
+  assert.strictEqual(r.connected, false)
+  assert.match(String(r.err.code), /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN/)
+})
+
+test('a listener that requires client certificates accepts ours (cert and key) and refuses a client without one', async () => {
+  const good = await attempt(`mqtts://localhost:${mutual.port}`, { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey })
+  assert.deepStrictEqual(good, { connected: true })
+  // mqtt:// turned into mqtts:// by the presence of cert and key (MQTT.js's rule).
+  const upgraded = await attempt({ host: 'localhost', port: mutual.port, protocol: 'mqtt', ca: certs.ca, cert: certs.clientCert, key: certs.clientKey })
+  assert.deepStrictEqual(upgraded, { connected: true }, 'mqtt + cert + key')
+  const bad = await attempt(`mqtts://localhost:${mutual.port}`, { ca: certs.ca })
+  assert.strictEqual(bad.connected, false)
+})
+
+test('a key that does not parse is reported as an error of the connection attempt', { skip: impl.upstream && 'Node throws from tls.connect' }, async () => {
+  const r = await attempt(`mqtts://localhost:${server.port}`, { ca: certs.ca, cert: certs.clientCert, key: 'not a key' })
+  assert.strictEqual(r.connected, false)
+  assert.strictEqual(r.err.code, 'ERR_TLS_BAD_KEY')
+})
+
+test('reconnect over TLS resends an unacknowledged QoS 1 publish', async () => {
+  const c = mqtt.connect(`mqtts://localhost:${server.port}`, { ca: certs.ca, reconnectPeriod: 200, clientId: `tls-resend-${process.pid}`, clean: false })
+  const watcher = mqtt.connect(`mqtts://localhost:${server.port}`, { ca: certs.ca, reconnectPeriod: 0 })
+  try {
+    await withTimeout(Promise.all([once(c, 'connect'), once(watcher, 'connect')]), 8000, 'connect')
+    await watcher.subscribeAsync('tls/resend', { qos: 1 })
+    const got = once(watcher, 'message')
+    // Publish and drop the connection at once: the PUBACK cannot arrive on this one.
+    const acked = c.publishAsync('tls/resend', 'again', { qos: 1 })
+    c.stream.destroy()
+    await withTimeout(acked, 8000, 'PUBACK after the reconnect')
+    const [topic, payload] = await withTimeout(got, 5000, 'message')
+    assert.strictEqual(topic, 'tls/resend')
+    assert.strictEqual(payload.toString(), 'again')
+  } finally {
+    await Promise.all([c.endAsync(), watcher.endAsync()])
+  }
+})

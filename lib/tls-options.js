@@ -1,0 +1,48 @@
+// @ts-check
+'use strict'
+
+// MQTT.js's TLS options (those of Node's tls.connect) as the native side takes them: PEM
+// contents as Buffers, files read here (caPaths, certPath, keyPath), as MQTT.js reads them.
+
+const fs = require('fs')
+
+const TLS_PROTOCOLS = new Set(['mqtts', 'ssl', 'tls'])
+
+/** @param {any} v @returns {Buffer[]} */
+function pems (v) {
+  if (v === undefined || v === null) return []
+  const list = Array.isArray(v) ? v : [v]
+  return list.map((x) => {
+    if (Buffer.isBuffer(x)) return x
+    if (typeof x === 'string') return Buffer.from(x)
+    if (x instanceof Uint8Array) return Buffer.from(x.buffer, x.byteOffset, x.byteLength)
+    throw new TypeError('TLS ca, cert and key must be PEM strings or Buffers (or arrays of them)')
+  })
+}
+
+/** @param {any} v @returns {string[]} */
+function paths (v) {
+  return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]
+}
+
+/**
+ * @param {any} o client options
+ * @returns {any} the native TLS options, or undefined for a protocol without TLS
+ */
+function tlsOptions (o) {
+  if (!TLS_PROTOCOLS.has(o.protocol)) return undefined
+  const ca = [...pems(o.ca), ...paths(o.caPaths).map((p) => fs.readFileSync(p))]
+  const cert = [...pems(o.cert), ...paths(o.certPath).map((p) => fs.readFileSync(p))]
+  const key = [...pems(o.key), ...paths(o.keyPath).map((p) => fs.readFileSync(p))]
+  const alpn = o.ALPNProtocols ? [...o.ALPNProtocols].map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())) : undefined
+  return {
+    ca: ca.length ? ca : undefined,
+    cert: cert.length ? Buffer.concat(cert) : undefined,
+    key: key.length ? key[0] : undefined,
+    rejectUnauthorized: o.rejectUnauthorized !== false,
+    servername: typeof o.servername === 'string' && o.servername ? o.servername : undefined,
+    alpnProtocols: alpn
+  }
+}
+
+module.exports = { tlsOptions, TLS_PROTOCOLS }
