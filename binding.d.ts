@@ -119,8 +119,12 @@ export interface NativeClientOptions {
   autoUseTopicAlias?: boolean
   /** MQTT.js `autoAssignTopicAlias` (MQTT 5). */
   autoAssignTopicAlias?: boolean
-  /** TLS (`mqtts://`); absent for plain TCP. */
+  /** TLS (`mqtts://`, `wss://`); absent for plain TCP. */
   tls?: NativeTlsOptions
+  /** WebSocket (`ws://`, `wss://`); absent for plain MQTT. */
+  ws?: NativeWsOptions
+  /** A Unix socket path instead of host and port (`mqtt+unix://`, `unixSocket`). */
+  unixPath?: string
 }
 
 /** Node's `tls.connect` options, with PEM contents already read by JS. */
@@ -137,4 +141,14 @@ export interface NativeTlsOptions {
   servername?: string
   /** ALPN protocols to offer. */
   alpnProtocols?: Array<string>
+}
+
+/** MQTT.js's WebSocket options. */
+export interface NativeWsOptions {
+  /** Request path (default `/mqtt`). */
+  path: string
+  /** Subprotocol (`mqtt`, or `mqttv3.1` at level 3). */
+  protocol: string
+  /** Extra headers, as `[name, value]` pairs. */
+  headers: Array<Array<string>>
 }

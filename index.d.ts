@@ -55,7 +55,11 @@ export interface IClientOptions {
   host?: string
   hostname?: string
   port?: number
-  protocol?: 'mqtt' | 'tcp' | 'mqtts' | 'ssl' | 'tls'
+  protocol?: 'mqtt' | 'tcp' | 'mqtts' | 'ssl' | 'tls' | 'ws' | 'wss' | 'mqtt+unix'
+  /** WebSocket path (default '/mqtt'), or the socket file with unixSocket. */
+  path?: string
+  unixSocket?: boolean
+  wsOptions?: { headers?: Record<string, string> }
   /** TLS: trusted CAs (PEM); without it, the operating system's trust store. */
   ca?: string | Buffer | Array<string | Buffer>
   /** TLS: client certificate chain and key (PEM), for mutual TLS. */
@@ -304,6 +308,8 @@ export declare function createServer(listener?: (client: MqttServerClient) => vo
 export declare function createServer(opts?: MqttServerOptions, listener?: (client: MqttServerClient) => void): MqttServer
 export declare function createSecureServer(keyPath: string, certPath: string, listener?: (client: MqttServerClient) => void): MqttSecureServer
 export declare function createSecureServer(opts: tls.TlsOptions & { maxPacketSize?: number }, listener?: (client: MqttServerClient) => void): MqttSecureServer
+export declare function createWebSocketServer(opts?: { path?: string; server?: import('http').Server; key?: string | Buffer; cert?: string | Buffer; ca?: string | Buffer; maxPacketSize?: number; protocolVersion?: 3 | 4 | 5 }, listener?: (client: MqttServerClient) => void): import('http').Server
+export declare function createWebSocketServer(listener?: (client: MqttServerClient) => void): import('http').Server
 export declare function createConnection(port?: number, host?: string, callback?: (err: Error | null, conn?: MqttConnection) => void): MqttConnection
 export declare function createConnection(port: number, callback: (err: Error | null, conn?: MqttConnection) => void): MqttConnection
 
@@ -324,6 +330,7 @@ declare const mqtt: {
   MqttServerClient: typeof MqttServerClient
   createServer: typeof createServer
   createSecureServer: typeof createSecureServer
+  createWebSocketServer: typeof createWebSocketServer
   createConnection: typeof createConnection
   packet: typeof packet
 }

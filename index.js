@@ -11,6 +11,7 @@ const { DefaultMessageIdProvider, UniqueMessageIdProvider } = require('./lib/mes
 const { ReasonCodes, ErrorWithReasonCode } = require('./lib/errors')
 const { MqttConnection } = require('./lib/connection')
 const { MqttServer, MqttSecureServer, MqttServerClient, createServer, createSecureServer, createConnection } = require('./lib/server')
+const { createWebSocketServer } = require('./lib/ws-server')
 
 const MQTTJS_VERSION = MqttClient.VERSION
 
@@ -30,6 +31,7 @@ module.exports = {
   createConnection,
   createServer,
   createSecureServer,
+  createWebSocketServer,
   MqttServer,
   MqttSecureServer,
   MqttServerClient,

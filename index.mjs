@@ -16,6 +16,7 @@ export const {
   createConnection,
   createServer,
   createSecureServer,
+  createWebSocketServer,
   MqttServer,
   MqttSecureServer,
   MqttServerClient,

@@ -14,6 +14,7 @@ const api = require('./helpers/server-impl')
 const { upstream } = require('./helpers/impl')
 const { startBroker } = require('./helpers/broker')
 const { makeCerts } = require('./helpers/certs')
+const { relay } = require('./helpers/relay')
 
 const ours = require(path.join(__dirname, '..'))
 const mqttjs = require('mqtt')
@@ -33,46 +34,6 @@ const closeServer = (server) => new Promise((resolve) => {
   server.close(resolve)
   for (const s of server.sockets || []) s.destroy()
 })
-
-/**
- * The README's relay: every PUBLISH goes to every client subscribed to its exact topic,
- * at the QoS it was published with (enough for two clients to talk).
- */
-function relay (createServer) {
-  const clients = new Set()
-  let nextId = 1
-  const server = createServer((client) => {
-    client.subs = new Set()
-    client.on('connect', () => {
-      clients.add(client)
-      client.connack({ returnCode: 0 })
-    })
-    client.on('subscribe', (packet) => {
-      for (const s of packet.subscriptions) client.subs.add(s.topic)
-      client.suback({ messageId: packet.messageId, granted: packet.subscriptions.map((s) => s.qos) })
-    })
-    client.on('publish', (packet) => {
-      for (const c of clients) {
-        if (c.subs.has(packet.topic)) {
-          c.publish({ topic: packet.topic, payload: packet.payload, qos: packet.qos, messageId: packet.qos ? nextId++ : undefined })
-        }
-      }
-      if (packet.qos === 1) client.puback({ messageId: packet.messageId })
-      if (packet.qos === 2) client.pubrec({ messageId: packet.messageId })
-    })
-    client.on('unsubscribe', (packet) => {
-      for (const t of packet.unsubscriptions) client.subs.delete(t)
-      client.unsuback({ messageId: packet.messageId })
-    })
-    client.on('pubrel', (packet) => client.pubcomp({ messageId: packet.messageId }))
-    client.on('pubrec', (packet) => client.pubrel({ messageId: packet.messageId }))
-    client.on('pingreq', () => client.pingresp())
-    client.on('disconnect', () => client.stream.end())
-    client.on('close', () => clients.delete(client))
-    client.on('error', () => client.destroy())
-  })
-  return server
-}
 
 /** Two clients (ours and MQTT.js) exchange one message each way at each QoS. */
 async function exchange (url, opts = {}) {

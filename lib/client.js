@@ -7,7 +7,7 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('./native')
-const { tlsOptions } = require('./tls-options')
+const { tlsOptions, wsOptions } = require('./transport-options')
 
 const { fast } = native
 const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
@@ -177,7 +177,9 @@ class MqttClient extends EventEmitter {
       firstPacketId: Math.max(1, Math.floor(Math.random() * 65535)),
       autoUseTopicAlias: !!o.autoUseTopicAlias,
       autoAssignTopicAlias: !!o.autoAssignTopicAlias,
-      tls: tlsOptions(o)
+      tls: tlsOptions(o),
+      ws: wsOptions(o),
+      unixPath: o.unixSocket ? String(o.path || '') : undefined
     }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
     const nat = this._native
     this._h = nat.handle()

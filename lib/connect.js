@@ -7,7 +7,7 @@
 const { MqttClient } = require('./client')
 
 const DEFAULT_PORTS = { mqtt: 1883, tcp: 1883, mqtts: 8883, ssl: 8883, tls: 8883, ws: 80, wss: 443 }
-const SUPPORTED = new Set(['mqtt', 'tcp', 'mqtts', 'ssl', 'tls'])
+const SUPPORTED = new Set(['mqtt', 'tcp', 'mqtts', 'ssl', 'tls', 'ws', 'wss'])
 
 /**
  * @param {string | any} [brokerUrl]
@@ -26,6 +26,8 @@ function parseOptions (brokerUrl, opts) {
     opts.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1')
     opts.host = opts.hostname
     if (url.port) opts.port = Number(url.port)
+    // As MQTT.js: the URL's path (a WebSocket path, or the socket file of mqtt+unix://).
+    if (!('path' in opts)) opts.path = decodeURIComponent(url.pathname) + url.search
     if (url.username) opts.username = decodeURIComponent(url.username)
     if (url.password) opts.password = decodeURIComponent(url.password)
     for (const [k, v] of url.searchParams) {
@@ -34,10 +36,13 @@ function parseOptions (brokerUrl, opts) {
   }
   if (opts.host && !opts.hostname) opts.hostname = opts.host
   if (!opts.protocol) opts.protocol = 'mqtt'
+  opts.unixSocket = !!opts.unixSocket || opts.protocol.includes('+unix')
+  if (opts.unixSocket) opts.protocol = opts.protocol.replace('+unix', '')
+  else if (!opts.protocol.startsWith('ws')) delete opts.path
   // As MQTT.js: a client certificate and key turn mqtt:// into mqtts://.
   if (opts.cert && opts.key && (opts.protocol === 'mqtt' || opts.protocol === 'tcp')) opts.protocol = 'mqtts'
   if (!SUPPORTED.has(opts.protocol)) {
-    throw new Error(`mqtt-napi does not speak ${opts.protocol}:// yet (supported: mqtt://, tcp://, mqtts://, ssl://, tls://)`)
+    throw new Error(`mqtt-napi does not speak ${opts.protocol}:// yet (supported: mqtt://, tcp://, mqtts://, ssl://, tls://, ws://, wss://, mqtt+unix://)`)
   }
   if (!opts.port) opts.port = DEFAULT_PORTS[opts.protocol]
   opts.port = Number(opts.port)

@@ -21,6 +21,7 @@ use crate::codec::{
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
 use crate::session::{Event, Options, Session, SessionError};
 use crate::transport::tls::{self, TlsOptions};
+use crate::transport::ws::WsOptions;
 
 /// Event kinds on the drained tape; a PACKET is followed by a packet record.
 pub(super) const PACKET: u32 = 1;
@@ -84,8 +85,39 @@ pub struct NativeClientOptions {
     pub auto_use_topic_alias: Option<bool>,
     /// MQTT.js `autoAssignTopicAlias` (MQTT 5).
     pub auto_assign_topic_alias: Option<bool>,
-    /// TLS (`mqtts://`); absent for plain TCP.
+    /// TLS (`mqtts://`, `wss://`); absent for plain TCP.
     pub tls: Option<NativeTlsOptions>,
+    /// WebSocket (`ws://`, `wss://`); absent for plain MQTT.
+    pub ws: Option<NativeWsOptions>,
+    /// A Unix socket path instead of host and port (`mqtt+unix://`, `unixSocket`).
+    pub unix_path: Option<String>,
+}
+
+/// MQTT.js's WebSocket options.
+#[napi(object)]
+pub struct NativeWsOptions {
+    /// Request path (default `/mqtt`).
+    pub path: String,
+    /// Subprotocol (`mqtt`, or `mqttv3.1` at level 3).
+    pub protocol: String,
+    /// Extra headers, as `[name, value]` pairs.
+    pub headers: Vec<Vec<String>>,
+}
+
+fn ws_options(w: NativeWsOptions) -> WsOptions {
+    WsOptions {
+        path: w.path,
+        protocol: w.protocol,
+        headers: w
+            .headers
+            .into_iter()
+            .filter_map(|mut kv| {
+                let v = kv.pop()?;
+                let k = kv.pop()?;
+                Some((k, v))
+            })
+            .collect(),
+    }
 }
 
 /// Node's `tls.connect` options, with PEM contents already read by JS.
@@ -229,6 +261,8 @@ impl NativeClient {
                 MAX_PACKET_SIZE
             },
             tls: opts.tls.map(tls_setup),
+            ws: opts.ws.map(ws_options),
+            unix_path: opts.unix_path,
         };
         let notify: Arc<Mutex<Option<EventFn>>> = Arc::new(Mutex::new(None));
         let n = notify.clone();

@@ -25,6 +25,7 @@ use tokio_rustls::rustls::ClientConfig;
 use super::writer::{self, Direct, Writer};
 use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
 use crate::session::{Event, Session, SessionError};
+use crate::transport::ws::{self, WsOptions};
 use crate::transport::{self, tls, Stream};
 
 /// Reading pauses while this many events wait for the application...
@@ -47,6 +48,10 @@ pub struct Config {
     /// TLS over the TCP connection (`mqtts://`); `None` for plain TCP. An options error
     /// (bad PEM...) is reported as each connection attempt's failure, as Node reports it.
     pub tls: Option<Result<TlsSetup, Failure>>,
+    /// MQTT over WebSocket (`ws://`, or `wss://` with `tls`).
+    pub ws: Option<WsOptions>,
+    /// A Unix domain socket to connect to instead of `servers` (`mqtt+unix://`).
+    pub unix_path: Option<String>,
 }
 
 /// How to run TLS on each connection.
@@ -64,22 +69,36 @@ enum Opened {
     Other(Stream),
 }
 
-/// Opens TCP and, if asked, runs the TLS handshake over it.
-async fn open(
-    host: &str,
-    port: u16,
-    tls: Option<&Result<TlsSetup, Failure>>,
-) -> Result<Opened, Failure> {
-    let tls = tls.map(|t| t.as_ref().map_err(Clone::clone)).transpose()?;
-    let tcp = transport::tcp::connect(host, port)
-        .await
-        .map_err(|e| (e.code(), e.to_string()))?;
-    let Some(t) = tls else {
-        return Ok(Opened::Tcp(tcp));
+/// Opens the connection: TCP (or a Unix socket), then TLS and the WebSocket upgrade if
+/// asked.
+async fn open(host: &str, port: u16, cfg: &Config) -> Result<Opened, Failure> {
+    let tls = cfg
+        .tls
+        .as_ref()
+        .map(|t| t.as_ref().map_err(Clone::clone))
+        .transpose()?;
+    let stream: Stream = if let Some(path) = &cfg.unix_path {
+        Box::new(transport::unix::connect(path).await?)
+    } else {
+        let tcp = transport::tcp::connect(host, port)
+            .await
+            .map_err(|e| (e.code(), e.to_string()))?;
+        match tls {
+            None if cfg.ws.is_none() => return Ok(Opened::Tcp(tcp)),
+            None => Box::new(tcp),
+            Some(t) => {
+                let name = tls::server_name(t.servername.as_deref(), host)
+                    .map_err(|e| (e.code, e.message))?;
+                Box::new(tls::handshake(tcp, t.config.clone(), name).await?)
+            }
+        }
     };
-    let name = tls::server_name(t.servername.as_deref(), host).map_err(|e| (e.code, e.message))?;
-    let s = tls::handshake(tcp, t.config.clone(), name).await?;
-    Ok(Opened::Other(Box::new(s)))
+    match &cfg.ws {
+        Some(w) => Ok(Opened::Other(Box::new(
+            ws::handshake(stream, host, port, tls.is_some(), w).await?,
+        ))),
+        None => Ok(Opened::Other(stream)),
+    }
 }
 
 /// What the application is told, in order.
@@ -404,7 +423,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
         let (host, port) = &cfg.servers[turn % cfg.servers.len()];
         turn += 1;
         let opened = tokio::select! {
-            r = tokio::time::timeout(cfg.connect_timeout, open(host, *port, cfg.tls.as_ref())) => Some(r),
+            r = tokio::time::timeout(cfg.connect_timeout, open(host, *port, &cfg)) => Some(r),
             _ = shared.wake.notified() => None,
         };
         let failure = match opened {

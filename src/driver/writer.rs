@@ -29,7 +29,11 @@ impl Writer {
     /// Writes all of `buf`.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
-            Writer::Stream(w) => w.write_all(buf).await,
+            // Flushed each time: TLS and WebSocket streams may hold bytes until then.
+            Writer::Stream(w) => {
+                w.write_all(buf).await?;
+                w.flush().await
+            }
             Writer::Direct(w) => {
                 let mut off = 0;
                 while off < buf.len() {

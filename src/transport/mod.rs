@@ -1,11 +1,13 @@
-//! tokio I/O: opening connections. TCP and TLS today; WebSocket and JS-fed streams arrive
-//! with the rest of the transports work (issue 6). Every transport is an `AsyncRead + AsyncWrite` stream.
+//! tokio I/O: opening connections over TCP, TLS, WebSocket and Unix sockets; JS-fed
+//! streams arrive with the rest of the transports work (issue 6). Every transport is an `AsyncRead + AsyncWrite` stream.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub mod tcp;
 pub mod tls;
 mod tls_verify;
+pub mod unix;
+pub mod ws;
 
 /// What every transport hands the driver.
 pub trait AsyncReadWrite: AsyncRead + AsyncWrite + Send + Unpin {}

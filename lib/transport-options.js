@@ -1,12 +1,13 @@
 // @ts-check
 'use strict'
 
-// MQTT.js's TLS options (those of Node's tls.connect) as the native side takes them: PEM
-// contents as Buffers, files read here (caPaths, certPath, keyPath), as MQTT.js reads them.
+// MQTT.js's transport options as the native side takes them. TLS (those of Node's
+// tls.connect): PEM contents as Buffers, files read here (caPaths, certPath, keyPath).
+// WebSocket: path, subprotocol, wsOptions.headers.
 
 const fs = require('fs')
 
-const TLS_PROTOCOLS = new Set(['mqtts', 'ssl', 'tls'])
+const TLS_PROTOCOLS = new Set(['mqtts', 'ssl', 'tls', 'wss'])
 
 /** @param {any} v @returns {Buffer[]} */
 function pems (v) {
@@ -45,4 +46,18 @@ function tlsOptions (o) {
   }
 }
 
-module.exports = { tlsOptions, TLS_PROTOCOLS }
+/**
+ * @param {any} o client options
+ * @returns {any} the native WebSocket options, or undefined for plain MQTT
+ */
+function wsOptions (o) {
+  if (o.protocol !== 'ws' && o.protocol !== 'wss') return undefined
+  const headers = o.wsOptions && o.wsOptions.headers ? Object.entries(o.wsOptions.headers).map(([k, v]) => [k, String(v)]) : []
+  return {
+    path: typeof o.path === 'string' && o.path ? o.path : '/mqtt',
+    protocol: o.protocolVersion === 3 ? 'mqttv3.1' : 'mqtt',
+    headers
+  }
+}
+
+module.exports = { tlsOptions, wsOptions, TLS_PROTOCOLS }

@@ -1,0 +1,142 @@
+'use strict'
+
+// ws://, wss:// and Unix sockets against this package's own servers (Debian's Mosquitto has
+// no WebSocket listener): createWebSocketServer (the `ws` package) and createServer on a
+// socket file, serving the relay of helpers/relay.js. MQTT_IMPL=mqtt runs the same client
+// tests on MQTT.js.
+
+const test = require('node:test')
+const assert = require('node:assert')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const impl = require('./helpers/impl')
+const { makeCerts } = require('./helpers/certs')
+const { relay } = require('./helpers/relay')
+
+const root = path.join(__dirname, '..')
+const server = require(root) // the servers are this package's in both runs
+const mqtt = impl.mqtt()
+
+const once = (emitter, event) => new Promise((resolve) => emitter.once(event, (...args) => resolve(args)))
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const withTimeout = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`timed out: ${what}`) })])
+
+/** A relay over WebSocket that records each upgrade request. */
+async function wsRelay (opts = {}) {
+  const requests = []
+  const srv = relay((listener) => server.createWebSocketServer(opts, (client) => {
+    requests.push(client.request)
+    listener(client)
+  }))
+  srv.listen(0, '127.0.0.1')
+  await once(srv, 'listening')
+  return { srv, port: srv.address().port, requests, close: () => new Promise((resolve) => srv.close(resolve)) }
+}
+
+async function roundTrip (url, opts = {}) {
+  const c = typeof url === 'string' ? mqtt.connect(url, { reconnectPeriod: 0, ...opts }) : mqtt.connect({ reconnectPeriod: 0, ...url, ...opts })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    for (const qos of [0, 1, 2]) {
+      await withTimeout(c.subscribeAsync(`ws/${qos}`, { qos }), 5000, 'subscribe')
+      const got = once(c, 'message')
+      await withTimeout(c.publishAsync(`ws/${qos}`, Buffer.alloc(3000 + qos, qos), { qos }), 5000, 'publish')
+      const [topic, payload, packet] = await withTimeout(got, 5000, 'message')
+      assert.deepStrictEqual([topic, payload.length, packet.qos], [`ws/${qos}`, 3000 + qos, qos])
+    }
+  } finally {
+    await c.endAsync()
+  }
+}
+
+test('ws:// with the default path /mqtt, the mqtt subprotocol and extra headers: messages at QoS 0, 1, 2', async () => {
+  const r = await wsRelay()
+  try {
+    await roundTrip(`ws://127.0.0.1:${r.port}/mqtt`, { wsOptions: { headers: { 'x-device': 'd-1' } } })
+    const req = r.requests[0]
+    assert.strictEqual(req.url, '/mqtt')
+    assert.strictEqual(req.headers['sec-websocket-protocol'], 'mqtt')
+    assert.strictEqual(req.headers['x-device'], 'd-1')
+  } finally {
+    await r.close()
+  }
+})
+
+test('ws:// options form: path defaults to /mqtt; MQTT 3.1 offers the mqttv3.1 subprotocol', { skip: impl.upstream && 'MQTT.js defaults the path to /' }, async () => {
+  const r = await wsRelay()
+  try {
+    await roundTrip({ protocol: 'ws', host: '127.0.0.1', port: r.port })
+    await roundTrip({ protocol: 'ws', host: '127.0.0.1', port: r.port, path: '/other', protocolVersion: 3 })
+    assert.deepStrictEqual(r.requests.map((q) => [q.url, q.headers['sec-websocket-protocol']]), [['/mqtt', 'mqtt'], ['/other', 'mqttv3.1']])
+  } finally {
+    await r.close()
+  }
+})
+
+test('wss:// with the TLS options (ca, servername)', async () => {
+  const certs = makeCerts()
+  const r = await wsRelay({ key: certs.key, cert: certs.cert })
+  try {
+    await roundTrip(`wss://localhost:${r.port}/mqtt`, { ca: certs.ca })
+    const bad = mqtt.connect(`wss://localhost:${r.port}/mqtt`, { ca: certs.otherCa, reconnectPeriod: 0 })
+    const [err] = await withTimeout(once(bad, 'error'), 5000, 'TLS error')
+    assert.match(err.code, /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT/)
+    bad.end(true)
+  } finally {
+    await r.close()
+    certs.remove()
+  }
+})
+
+test('a failed WebSocket upgrade (wrong path) is an error, not a hang', { skip: impl.upstream && 'MQTT.js 5.16 only closes, with no error event' }, async () => {
+  const r = await wsRelay({ path: '/mqtt' })
+  try {
+    const c = mqtt.connect(`ws://127.0.0.1:${r.port}/nope`, { reconnectPeriod: 0 })
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+    assert.ok(err instanceof Error)
+    c.end(true)
+  } finally {
+    await r.close()
+  }
+})
+
+test('reconnect over WebSocket resends an unacknowledged QoS 1 publish', async () => {
+  const r = await wsRelay()
+  const url = `ws://127.0.0.1:${r.port}/mqtt`
+  const c = mqtt.connect(url, { reconnectPeriod: 200 })
+  const watcher = mqtt.connect(url, { reconnectPeriod: 0 })
+  try {
+    await withTimeout(Promise.all([once(c, 'connect'), once(watcher, 'connect')]), 5000, 'connect')
+    await watcher.subscribeAsync('ws/resend', { qos: 1 })
+    const got = once(watcher, 'message')
+    const acked = c.publishAsync('ws/resend', 'again', { qos: 1 })
+    c.stream.destroy()
+    await withTimeout(acked, 8000, 'PUBACK after the reconnect')
+    const [topic, payload] = await withTimeout(got, 5000, 'message')
+    assert.deepStrictEqual([topic, payload.toString()], ['ws/resend', 'again'])
+  } finally {
+    await Promise.all([c.endAsync(), watcher.endAsync()])
+    await r.close()
+  }
+})
+
+test('Unix socket: mqtt+unix:// and { unixSocket: true, path }', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-unix-'))
+  const sock = path.join(dir, 'broker.sock')
+  const srv = relay(server.createServer)
+  srv.listen(sock)
+  await once(srv, 'listening')
+  try {
+    await roundTrip(`mqtt+unix://${sock}`)
+    // MQTT.js needs `protocol` here (without it, it throws reading opts.protocol).
+    await roundTrip({ unixSocket: true, path: sock, protocol: 'mqtt' })
+    const missing = mqtt.connect({ unixSocket: true, path: path.join(dir, 'missing.sock'), protocol: 'mqtt', reconnectPeriod: 0 })
+    const [err] = await withTimeout(once(missing, 'error'), 5000, 'error')
+    assert.strictEqual(err.code, 'ENOENT')
+    missing.end(true)
+  } finally {
+    await new Promise((resolve) => srv.close(resolve))
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
