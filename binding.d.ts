@@ -36,6 +36,13 @@ export declare class NativeClient {
   lastPacketId(): number
   /** Unfinished outgoing flows and queued QoS 0 publishes. */
   pending(): number
+  /**
+   * Bytes read from the JS Duplex of the current connection (`jsStream`); false when
+   * no such connection takes them (they are dropped, as a closed socket's would be).
+   */
+  feed(data: Uint8Array): boolean
+  /** The JS Duplex of the current connection ended, closed or failed. */
+  feedEnd(): void
   /** Drops the current connection; reconnecting follows the usual rules. */
   dropConnection(): void
   /** Stops: after writing what is queued, or at once with `force`. */
@@ -125,6 +132,8 @@ export interface NativeClientOptions {
   ws?: NativeWsOptions
   /** A Unix socket path instead of host and port (`mqtt+unix://`, `unixSocket`). */
   unixPath?: string
+  /** Connections are Duplex streams JS opens (MQTT.js `streamBuilder`). */
+  jsStream?: boolean
 }
 
 /** Node's `tls.connect` options, with PEM contents already read by JS. */

@@ -27,6 +27,9 @@ const FINISHED = 5
 const SENT = 6
 const RECEIVED = 7
 const WRITTEN = 8
+const OPEN_STREAM = 9
+const STREAM_WRITE = 10
+const STREAM_END = 11
 
 const DEFAULTS = {
   keepalive: 60,
@@ -76,7 +79,9 @@ class NativeStream extends EventEmitter {
 
 class MqttClient extends EventEmitter {
   /**
-   * @param {any} streamBuilder unused for native transports (kept for MQTT.js's signature)
+   * @param {any} streamBuilder `(client) => Duplex`, called for every connection attempt (a
+   *   custom transport whose bytes still go through the native session); null for the
+   *   native transports of mqtt.connect
    * @param {any} options
    */
   constructor (streamBuilder, options) {
@@ -118,6 +123,8 @@ class MqttClient extends EventEmitter {
     /** @type {Array<{t: Uint32Array, bytes: Buffer, i: number}>} */
     this._batches = []
     this._deferred = []
+    /** @type {any} The Duplex of the current connection, with a streamBuilder. */
+    this._jsStream = null
     this.log = typeof o.log === 'function' ? o.log : noop
     // packetsend/packetreceive for packets the native side writes or reads cost a copy
     // each: they are reported only while someone listens.
@@ -179,7 +186,8 @@ class MqttClient extends EventEmitter {
       autoAssignTopicAlias: !!o.autoAssignTopicAlias,
       tls: tlsOptions(o),
       ws: wsOptions(o),
-      unixPath: o.unixSocket ? String(o.path || '') : undefined
+      unixPath: o.unixSocket ? String(o.path || '') : undefined,
+      jsStream: typeof this.streamBuilder === 'function'
     }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
     const nat = this._native
     this._h = nat.handle()
@@ -281,6 +289,14 @@ class MqttClient extends EventEmitter {
               this._onWritten(upto, dropped)
               break
             }
+            case OPEN_STREAM: this._openStream(); break
+            case STREAM_WRITE: {
+              const s = this._jsStream
+              if (s && !s.destroyed) s.write(bytes.subarray(t[batch.i], t[batch.i + 1]))
+              batch.i += 2
+              break
+            }
+            case STREAM_END: this._endStream(); break
             case CLOSE: this._onClose(); break
             case RECONNECT: this.emit('reconnect'); break
             case FINISHED: this._onFinished(); break
@@ -292,6 +308,40 @@ class MqttClient extends EventEmitter {
       }
       batches.shift()
     }
+  }
+
+  /** A connection attempt over a Duplex from the streamBuilder (MQTT.js's custom streams). */
+  _openStream () {
+    const nat = this._native
+    this._endStream()
+    let s
+    try {
+      s = this.streamBuilder(this)
+    } catch (err) {
+      this.emit('error', err)
+      nat.feedEnd()
+      return
+    }
+    this._jsStream = s
+    this.stream = s
+    const current = () => this._native === nat && this._jsStream === s
+    s.on('data', (/** @type {Buffer} */ chunk) => { if (current()) nat.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk) })
+    s.on('end', () => { if (current()) nat.feedEnd() })
+    s.on('close', () => { if (current()) nat.feedEnd() })
+    s.on('error', (/** @type {Error} */ err) => {
+      if (!current()) return
+      this.emit('error', err)
+      nat.feedEnd()
+    })
+  }
+
+  /** The native side is done with the current Duplex: end it (what was written goes out first). */
+  _endStream () {
+    const s = this._jsStream
+    if (!s) return
+    this._jsStream = null
+    if (typeof s.end === 'function' && !s.writableEnded) s.end()
+    if (typeof s.destroy === 'function') setTimeout(() => s.destroy(), 1000).unref()
   }
 
   /** @param {any} packet */

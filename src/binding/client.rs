@@ -19,6 +19,7 @@ use crate::codec::{
     MAX_PACKET_SIZE,
 };
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
+use crate::driver::js_stream::Feed;
 use crate::session::{Event, Options, Session, SessionError};
 use crate::transport::tls::{self, TlsOptions};
 use crate::transport::ws::WsOptions;
@@ -32,6 +33,9 @@ pub(super) const FINISHED: u32 = 5;
 pub(super) const SENT: u32 = 6;
 pub(super) const RECEIVED: u32 = 7;
 pub(super) const WRITTEN: u32 = 8;
+pub(super) const OPEN_STREAM: u32 = 9;
+pub(super) const STREAM_WRITE: u32 = 10;
+pub(super) const STREAM_END: u32 = 11;
 
 /// The I/O runtime shared by every client of the process (one thread: the work per packet
 /// is small). Failing to start it is reported to JS, not panicked on.
@@ -91,6 +95,8 @@ pub struct NativeClientOptions {
     pub ws: Option<NativeWsOptions>,
     /// A Unix socket path instead of host and port (`mqtt+unix://`, `unixSocket`).
     pub unix_path: Option<String>,
+    /// Connections are Duplex streams JS opens (MQTT.js `streamBuilder`).
+    pub js_stream: Option<bool>,
 }
 
 /// MQTT.js's WebSocket options.
@@ -263,6 +269,7 @@ impl NativeClient {
             tls: opts.tls.map(tls_setup),
             ws: opts.ws.map(ws_options),
             unix_path: opts.unix_path,
+            js_stream: opts.js_stream.unwrap_or(false),
         };
         let notify: Arc<Mutex<Option<EventFn>>> = Arc::new(Mutex::new(None));
         let n = notify.clone();
@@ -370,6 +377,20 @@ impl NativeClient {
     pub fn pending(&self) -> u32 {
         self.shared
             .command(|s, _| (s.in_flight() + s.queued()) as u32)
+    }
+
+    /// Bytes read from the JS Duplex of the current connection (`jsStream`); false when
+    /// no such connection takes them (they are dropped, as a closed socket's would be).
+    #[napi(catch_unwind)]
+    pub fn feed(&self, data: &[u8]) -> bool {
+        self.shared
+            .feed(Feed::Data(bytes::Bytes::copy_from_slice(data)))
+    }
+
+    /// The JS Duplex of the current connection ended, closed or failed.
+    #[napi(catch_unwind)]
+    pub fn feed_end(&self) {
+        self.shared.feed(Feed::End);
     }
 
     /// Drops the current connection; reconnecting follows the usual rules.

@@ -16,7 +16,7 @@ use napi_derive::napi;
 
 use super::client::{
     event_packet, packet_id_mut, read_owned, session_error, write_packet, CLOSE, ERROR, FINISHED,
-    PACKET, RECEIVED, RECONNECT, SENT, WRITTEN,
+    OPEN_STREAM, PACKET, RECEIVED, RECONNECT, SENT, STREAM_END, STREAM_WRITE, WRITTEN,
 };
 use super::error::{invalid_arg, Code, JsError};
 use bytes::Bytes;
@@ -263,6 +263,7 @@ pub fn client_drain<'env>(
             ClientEvent::Session(Event::Publish(p)) => {
                 p.payload.len() + p.topic.len() + p.properties.body_len()
             }
+            ClientEvent::StreamWrite(b) => b.len(),
             _ => 64,
         })
         .sum();
@@ -299,6 +300,13 @@ pub fn client_drain<'env>(
                     dropped as u32,
                 ]);
             }
+            ClientEvent::StreamWrite(b) => {
+                let start = bytes.len() as u32;
+                bytes.extend_from_slice(&b);
+                words.extend_from_slice(&[STREAM_WRITE, start, bytes.len() as u32]);
+            }
+            ClientEvent::OpenStream => words.push(OPEN_STREAM),
+            ClientEvent::StreamEnd => words.push(STREAM_END),
             ClientEvent::Close => words.push(CLOSE),
             ClientEvent::Reconnect => words.push(RECONNECT),
             ClientEvent::Finished => words.push(FINISHED),

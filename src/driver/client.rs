@@ -15,13 +15,15 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Notify;
 
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::ClientConfig;
 
+use super::js_stream::{Feed, JsStream};
 use super::writer::{self, Direct, Writer};
 use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
 use crate::session::{Event, Session, SessionError};
@@ -52,6 +54,8 @@ pub struct Config {
     pub ws: Option<WsOptions>,
     /// A Unix domain socket to connect to instead of `servers` (`mqtt+unix://`).
     pub unix_path: Option<String>,
+    /// Each connection is a Duplex that JS opens (see [`super::js_stream`]).
+    pub js_stream: bool,
 }
 
 /// How to run TLS on each connection.
@@ -71,7 +75,22 @@ enum Opened {
 
 /// Opens the connection: TCP (or a Unix socket), then TLS and the WebSocket upgrade if
 /// asked.
-async fn open(host: &str, port: u16, cfg: &Config) -> Result<Opened, Failure> {
+async fn open(
+    shared: &Arc<Shared>,
+    host: &str,
+    port: u16,
+    cfg: &Config,
+) -> Result<Opened, Failure> {
+    if cfg.js_stream {
+        let (tx, rx) = unbounded_channel();
+        shared.lock().feed = Some(tx);
+        shared.emit(ClientEvent::OpenStream);
+        return Ok(Opened::Other(Box::new(JsStream {
+            rx,
+            pending: Bytes::new(),
+            shared: shared.clone(),
+        })));
+    }
     let tls = cfg
         .tls
         .as_ref()
@@ -131,6 +150,12 @@ pub enum ClientEvent {
         /// True when the bytes since the previous report were discarded, not written.
         dropped: bool,
     },
+    /// JS opens a new Duplex for a connection attempt (`js_stream` only).
+    OpenStream,
+    /// Bytes for JS to write to its Duplex.
+    StreamWrite(Bytes),
+    /// JS ends its Duplex: the driver is done with it.
+    StreamEnd,
 }
 
 /// Which packets to copy into events for the application (MQTT.js `packetsend` and
@@ -169,6 +194,8 @@ pub struct Inner {
     direct: Option<Direct>,
     /// The writer task holds bytes taken from `out` that are not written yet.
     writing: bool,
+    /// Where JS feeds its Duplex's bytes, while a JS-stream connection is open.
+    feed: Option<UnboundedSender<Feed>>,
 }
 
 /// The shared half of a client; see the module docs.
@@ -201,6 +228,7 @@ impl Shared {
                 drop_connection: false,
                 direct: None,
                 writing: false,
+                feed: None,
             }),
             writer: Notify::new(),
             wake: Notify::new(),
@@ -396,6 +424,18 @@ impl Shared {
         self.writer.notify_one();
     }
 
+    /// Bytes (or the end) of the JS Duplex; false when no JS-stream connection takes them.
+    pub fn feed(&self, f: Feed) -> bool {
+        self.lock()
+            .feed
+            .as_ref()
+            .is_some_and(|tx| tx.send(f).is_ok())
+    }
+
+    pub(super) fn close_feed(&self) {
+        self.lock().feed = None;
+    }
+
     /// Closes the current connection (as destroying a socket would); the driver then
     /// reconnects as it does after any lost connection.
     pub fn drop_connection(&self) {
@@ -423,7 +463,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
         let (host, port) = &cfg.servers[turn % cfg.servers.len()];
         turn += 1;
         let opened = tokio::select! {
-            r = tokio::time::timeout(cfg.connect_timeout, open(host, *port, &cfg)) => Some(r),
+            r = tokio::time::timeout(cfg.connect_timeout, open(&shared, host, *port, &cfg)) => Some(r),
             _ = shared.wake.notified() => None,
         };
         let failure = match opened {

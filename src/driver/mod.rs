@@ -2,4 +2,5 @@
 //! server connection's arrives with the server work (issue 5).
 
 pub mod client;
+pub mod js_stream;
 pub mod writer;
