@@ -140,3 +140,35 @@ test('Unix socket: mqtt+unix:// and { unixSocket: true, path }', async () => {
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('transformWsUrl is called before every connection and its URL is used', async () => {
+  const r = await wsRelay({ path: '/signed' })
+  const calls = []
+  const clients = []
+  const url = `ws://127.0.0.1:${r.port}/mqtt`
+  const c = mqtt.connect(url, {
+    reconnectPeriod: 100,
+    transformWsUrl: (u, opts, client) => {
+      calls.push(u)
+      assert.strictEqual(typeof opts, 'object')
+      clients.push(client)
+      return `ws://127.0.0.1:${r.port}/signed?n=${calls.length}`
+    }
+  })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    c.stream.destroy()
+    await withTimeout(once(c, 'connect'), 5000, 'reconnect')
+    assert.ok(calls.length >= 2, `called ${calls.length} times`)
+    assert.strictEqual(calls[0], url)
+    assert.ok(clients.every((x) => x === c), 'called with the client')
+    assert.deepStrictEqual(r.requests.slice(0, 2).map((q) => q.url), ['/signed?n=1', '/signed?n=2'])
+    await c.subscribeAsync('ws/t', { qos: 1 })
+    const got = once(c, 'message')
+    await c.publishAsync('ws/t', 'signed', { qos: 1 })
+    assert.strictEqual((await withTimeout(got, 5000, 'message'))[1].toString(), 'signed')
+  } finally {
+    await c.endAsync()
+    await r.close()
+  }
+})

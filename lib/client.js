@@ -7,7 +7,7 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('./native')
-const { tlsOptions, wsOptions } = require('./transport-options')
+const { tlsOptions, wsOptions, transformedWsBuilder } = require('./transport-options')
 
 const { fast } = native
 const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
@@ -155,6 +155,7 @@ class MqttClient extends EventEmitter {
   connect () {
     const o = this.options
     this.disconnected = false
+    if (!this.streamBuilder) this.streamBuilder = transformedWsBuilder(o)
     const connect = {
       cmd: 'connect',
       protocolId: o.protocolId,

@@ -60,4 +60,32 @@ function wsOptions (o) {
   }
 }
 
-module.exports = { tlsOptions, wsOptions, TLS_PROTOCOLS }
+/**
+ * MQTT.js's `transformWsUrl(url, options, client)` is called before every connection, so
+ * those connections are opened in JS: a builder over the `ws` package (what MQTT.js itself
+ * uses), whose Duplex then carries the native session like any custom stream.
+ * @param {any} o client options
+ * @returns {((client: any) => any) | null}
+ */
+function transformedWsBuilder (o) {
+  if (typeof o.transformWsUrl !== 'function' || (o.protocol !== 'ws' && o.protocol !== 'wss')) return null
+  let ws
+  try {
+    ws = require('ws')
+  } catch {
+    throw new Error("transformWsUrl needs the 'ws' package: npm install ws")
+  }
+  return (client) => {
+    const host = o.hostname || o.host || 'localhost'
+    const base = `${o.protocol}://${host.includes(':') ? `[${host}]` : host}:${o.port}${typeof o.path === 'string' && o.path ? o.path : '/mqtt'}`
+    const url = o.transformWsUrl(base, o, client)
+    const t = o.protocol === 'wss' ? tlsOptions(o) : undefined
+    const socket = new ws.WebSocket(url, [o.protocolVersion === 3 ? 'mqttv3.1' : 'mqtt'], {
+      ...(o.wsOptions || {}),
+      ...(t ? { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername } : {})
+    })
+    return ws.createWebSocketStream(socket)
+  }
+}
+
+module.exports = { tlsOptions, wsOptions, transformedWsBuilder, TLS_PROTOCOLS }

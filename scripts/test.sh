@@ -7,4 +7,4 @@ bash scripts/ensure.sh --broker
 echo "== cargo test" >&2
 cargo test --quiet
 echo "== node --test" >&2
-node --test __test__/
+node --test --test-timeout 120000 __test__/
