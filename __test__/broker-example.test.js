@@ -4,6 +4,7 @@
 // client and MQTT.js as its clients; and the README's relay example, run as printed.
 
 const test = require('node:test')
+const { once, sleep, withTimeout } = require('./helpers/wait')
 const assert = require('node:assert')
 const fs = require('node:fs')
 const net = require('node:net')
@@ -16,9 +17,6 @@ const ours = require(root)
 const mqttjs = require('mqtt')
 const upstream = process.env.MQTT_IMPL === 'mqtt'
 
-const once = (emitter, event) => new Promise((resolve) => emitter.once(event, (...args) => resolve(args)))
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const withTimeout = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`timed out: ${what}`) })])
 
 async function start (server) {
   server.listen(0, '127.0.0.1')

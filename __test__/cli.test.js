@@ -4,6 +4,7 @@
 // MQTT_IMPL=mqtt runs the same tests on MQTT.js's CLI, except where marked (its defects).
 
 const test = require('node:test')
+const { sleep } = require('./helpers/wait')
 const assert = require('node:assert')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
@@ -15,7 +16,6 @@ const OURS = path.join(root, 'bin', 'mqtt.js')
 const THEIRS = path.join(root, 'node_modules', 'mqtt', 'build', 'bin', 'mqtt.js')
 const CLI = upstream ? THEIRS : OURS
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 let broker
 test.before(async () => { broker = await startBroker() })

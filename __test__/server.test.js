@@ -5,6 +5,7 @@
 // helpers/server-impl.js); tests marked ours-only check defects of it that we fix.
 
 const test = require('node:test')
+const { once, sleep, withTimeout } = require('./helpers/wait')
 const assert = require('node:assert')
 const net = require('node:net')
 const tls = require('node:tls')
@@ -19,9 +20,6 @@ const { relay } = require('./helpers/relay')
 const ours = require(path.join(__dirname, '..'))
 const mqttjs = require('mqtt')
 
-const once = (emitter, event) => new Promise((resolve) => emitter.once(event, (...args) => resolve(args)))
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const withTimeout = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`timed out: ${what}`) })])
 const listen = async (server) => {
   server.sockets = new Set()
   server.on('connection', (s) => server.sockets.add(s))

@@ -4,6 +4,7 @@
 // MQTT_IMPL=mqtt runs the same tests on MQTT.js (Node's TLS).
 
 const test = require('node:test')
+const { once, withTimeout, resendsAfterDrop } = require('./helpers/wait')
 const assert = require('node:assert')
 const impl = require('./helpers/impl')
 const { startBroker } = require('./helpers/broker')
@@ -11,9 +12,6 @@ const { makeCerts } = require('./helpers/certs')
 
 const mqtt = impl.mqtt()
 
-const once = (emitter, event) => new Promise((resolve) => emitter.once(event, (...args) => resolve(args)))
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const withTimeout = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`timed out: ${what}`) })])
 
 let certs
 let server // TLS, no client certificate needed
@@ -117,18 +115,5 @@ test('a key that does not parse is reported as an error of the connection attemp
 test('reconnect over TLS resends an unacknowledged QoS 1 publish', async () => {
   const c = mqtt.connect(`mqtts://localhost:${server.port}`, { ca: certs.ca, reconnectPeriod: 200, clientId: `tls-resend-${process.pid}`, clean: false })
   const watcher = mqtt.connect(`mqtts://localhost:${server.port}`, { ca: certs.ca, reconnectPeriod: 0 })
-  try {
-    await withTimeout(Promise.all([once(c, 'connect'), once(watcher, 'connect')]), 8000, 'connect')
-    await watcher.subscribeAsync('tls/resend', { qos: 1 })
-    const got = once(watcher, 'message')
-    // Publish and drop the connection at once: the PUBACK cannot arrive on this one.
-    const acked = c.publishAsync('tls/resend', 'again', { qos: 1 })
-    c.stream.destroy()
-    await withTimeout(acked, 8000, 'PUBACK after the reconnect')
-    const [topic, payload] = await withTimeout(got, 5000, 'message')
-    assert.strictEqual(topic, 'tls/resend')
-    assert.strictEqual(payload.toString(), 'again')
-  } finally {
-    await Promise.all([c.endAsync(), watcher.endAsync()])
-  }
+  await resendsAfterDrop(c, watcher, 'tls/resend')
 })

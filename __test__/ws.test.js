@@ -6,6 +6,7 @@
 // tests on MQTT.js.
 
 const test = require('node:test')
+const { once, withTimeout, resendsAfterDrop } = require('./helpers/wait')
 const assert = require('node:assert')
 const fs = require('node:fs')
 const os = require('node:os')
@@ -18,9 +19,6 @@ const root = path.join(__dirname, '..')
 const server = require(root) // the servers are this package's in both runs
 const mqtt = impl.mqtt()
 
-const once = (emitter, event) => new Promise((resolve) => emitter.once(event, (...args) => resolve(args)))
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const withTimeout = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`timed out: ${what}`) })])
 
 /** A relay over WebSocket that records each upgrade request. */
 async function wsRelay (opts = {}) {
@@ -104,19 +102,9 @@ test('a failed WebSocket upgrade (wrong path) is an error, not a hang', { skip: 
 test('reconnect over WebSocket resends an unacknowledged QoS 1 publish', async () => {
   const r = await wsRelay()
   const url = `ws://127.0.0.1:${r.port}/mqtt`
-  const c = mqtt.connect(url, { reconnectPeriod: 200 })
-  const watcher = mqtt.connect(url, { reconnectPeriod: 0 })
   try {
-    await withTimeout(Promise.all([once(c, 'connect'), once(watcher, 'connect')]), 5000, 'connect')
-    await watcher.subscribeAsync('ws/resend', { qos: 1 })
-    const got = once(watcher, 'message')
-    const acked = c.publishAsync('ws/resend', 'again', { qos: 1 })
-    c.stream.destroy()
-    await withTimeout(acked, 8000, 'PUBACK after the reconnect')
-    const [topic, payload] = await withTimeout(got, 5000, 'message')
-    assert.deepStrictEqual([topic, payload.toString()], ['ws/resend', 'again'])
+    await resendsAfterDrop(mqtt.connect(url, { reconnectPeriod: 200 }), mqtt.connect(url, { reconnectPeriod: 0 }), 'ws/resend')
   } finally {
-    await Promise.all([c.endAsync(), watcher.endAsync()])
     await r.close()
   }
 })

@@ -11,14 +11,25 @@
 //!   QoS 0 PUBLISH on `bench/done`.
 //!
 //! Nothing is routed between clients: it answers as fast as it can, which is the point.
+//!
+//! `bench_broker <port> [tls <cert.pem> <key.pem>] [ws]`: the same over TLS, WebSocket (any
+//! path, binary frames), or WebSocket over TLS.
 
 use bytes::{Bytes, BytesMut};
 use mqtt_napi::codec::{
     Ack, ConnAck, DecodeError, Decoder, Packet, ProtocolVersion, Publish, QoS, SubAck,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+
+use mqtt_napi::transport::ws::WsIo;
+use mqtt_napi::transport::Stream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, WriteHalf};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::TlsAcceptor;
 
 const V4: ProtocolVersion = ProtocolVersion::V4;
 
@@ -70,7 +81,7 @@ fn bulk(count: u64, size: usize, qos: QoS) -> Out {
     }
 }
 
-async fn writer(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>) {
+async fn writer<S: AsyncWrite>(mut wr: WriteHalf<S>, mut rx: mpsc::UnboundedReceiver<Out>) {
     while let Some(o) = rx.recv().await {
         let r = match o {
             Out::Bytes(b) => wr.write_all(&b).await,
@@ -85,6 +96,10 @@ async fn writer(mut wr: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Unbounded
                 }
                 r
             }
+        };
+        let r = match r {
+            Ok(()) => wr.flush().await,
+            e => e,
         };
         if r.is_err() {
             return;
@@ -102,9 +117,8 @@ fn parse_recv(topic: &str) -> Option<(u64, usize, QoS)> {
     Some((count, size, qos))
 }
 
-async fn serve(stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
-    let (mut rd, wr) = stream.into_split();
+async fn serve<S: AsyncRead + AsyncWrite + Send + 'static>(stream: S) {
+    let (mut rd, wr) = tokio::io::split(stream);
     let (tx, rx) = mpsc::unbounded_channel();
     let w = tokio::spawn(writer(wr, rx));
     let mut decoder = Decoder {
@@ -206,6 +220,16 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let args: Vec<String> = std::env::args().collect();
+    let ws = args.iter().any(|a| a == "ws");
+    let tls = args.iter().position(|a| a == "tls").map(|i| {
+        let cert = args.get(i + 1).map(String::as_str).unwrap_or("");
+        let key = args.get(i + 2).map(String::as_str).unwrap_or("");
+        acceptor(cert, key).unwrap_or_else(|e| {
+            eprintln!("bench broker: {e}");
+            std::process::exit(1);
+        })
+    });
     rt.block_on(async move {
         let listener = match TcpListener::bind(("127.0.0.1", port)).await {
             Ok(l) => l,
@@ -222,7 +246,59 @@ fn main() {
             }
         }
         while let Ok((s, _)) = listener.accept().await {
-            tokio::spawn(serve(s));
+            let _ = s.set_nodelay(true);
+            let (tls, ws) = (tls.clone(), ws);
+            tokio::spawn(async move {
+                let stream: Stream = match tls {
+                    Some(acceptor) => match acceptor.accept(s).await {
+                        Ok(t) => Box::new(t),
+                        Err(e) => return eprintln!("bench broker: TLS: {e}"),
+                    },
+                    None => Box::new(s),
+                };
+                if ws {
+                    match tokio_tungstenite::accept_hdr_async(stream, subprotocol).await {
+                        Ok(w) => serve(WsIo::new(w)).await,
+                        Err(e) => eprintln!("bench broker: WebSocket: {e}"),
+                    }
+                } else {
+                    serve(stream).await
+                }
+            });
         }
     });
+}
+
+fn acceptor(cert: &str, key: &str) -> Result<TlsAcceptor, String> {
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{cert}: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{key}: {e}"))?;
+    let config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Accepts the `mqtt` subprotocol the clients offer.
+#[allow(clippy::result_large_err)]
+fn subprotocol(
+    req: &tokio_tungstenite::tungstenite::handshake::server::Request,
+    mut resp: tokio_tungstenite::tungstenite::handshake::server::Response,
+) -> Result<
+    tokio_tungstenite::tungstenite::handshake::server::Response,
+    tokio_tungstenite::tungstenite::handshake::server::ErrorResponse,
+> {
+    if let Some(p) = req.headers().get("Sec-WebSocket-Protocol") {
+        let chosen = if p.as_bytes().starts_with(b"mqttv3.1") {
+            "mqttv3.1"
+        } else {
+            "mqtt"
+        };
+        if let Ok(v) = chosen.parse() {
+            resp.headers_mut().insert("Sec-WebSocket-Protocol", v);
+        }
+    }
+    Ok(resp)
 }

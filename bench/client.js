@@ -5,27 +5,12 @@
 // Prints rates (messages/s) with ours / MQTT.js ratios, the main thread's CPU per received
 // message, peak RSS, and the plain-JS floor of receiving.
 
-const { spawn, spawnSync } = require('node:child_process')
+const { spawnSync } = require('node:child_process')
 const path = require('node:path')
 const { median, report, fmtRate } = require('./lib/stats')
+const { startFakeBroker } = require('./lib/fake-broker')
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
-const root = path.join(__dirname, '..')
-
-function startBroker () {
-  const b = spawnSync('cargo', ['build', '--quiet', '--profile', 'fast', '--example', 'bench_broker'], { cwd: root, stdio: 'inherit' })
-  if (b.status !== 0) throw new Error('cannot build the bench broker')
-  const proc = spawn(path.join(root, 'target', 'fast', 'examples', 'bench_broker'), ['0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    proc.stdout.on('data', (d) => {
-      out += d
-      const m = /PORT (\d+)/.exec(out)
-      if (m) resolve({ port: Number(m[1]), stop: () => proc.kill() })
-    })
-    proc.once('exit', (code) => reject(new Error(`bench broker exited (${code})`)))
-  })
-}
 
 function runWorker (args) {
   const r = spawnSync(process.execPath, [path.join(__dirname, 'worker.js'), JSON.stringify(args)], { encoding: 'utf8', timeout: 120000 })
@@ -46,7 +31,7 @@ const fmtBytes = (b) => `${(b / 1048576).toFixed(0)} MiB`
 const fmtUs = (s) => `${(s * 1e6).toFixed(2)} us`
 
 async function main () {
-  const broker = await startBroker()
+  const broker = await startFakeBroker()
   try {
     const rate = (n) => (x) => n / x.seconds
     const rows = []

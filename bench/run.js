@@ -16,7 +16,7 @@ if (process.env.BENCH_SKIP_BUILD !== '1') {
   if (r.status !== 0) process.exit(r.status || 1)
 }
 console.log(`node ${process.version}, ${require('node:os').cpus()[0].model}, ${require('node:os').cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`)
-for (const b of (process.env.BENCH_ONLY || 'client.js,mosquitto.js,codec.js').split(',')) {
+for (const b of (process.env.BENCH_ONLY || 'client.js,transports.js,mosquitto.js,codec.js').split(',')) {
   const r = spawnSync(process.execPath, [path.join(__dirname, b)], { stdio: 'inherit' })
   if (r.status !== 0) process.exit(r.status || 1)
 }

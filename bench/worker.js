@@ -32,12 +32,20 @@ function lib () {
   return args.impl === 'mqtt' ? require('mqtt') : require(path.join(__dirname, '..'))
 }
 
-const url = () => `mqtt://127.0.0.1:${args.port}`
+// The transport: plain TCP, or TLS / WebSocket / both against the fake broker (args.ca: the
+// PEM file of the CA that signed its certificate).
+const SCHEMES = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' }
+const url = () => {
+  const t = args.transport || 'tcp'
+  const host = t === 'tls' || t === 'wss' ? 'localhost' : '127.0.0.1'
+  return `${SCHEMES[t]}://${host}:${args.port}${t.startsWith('ws') ? '/mqtt' : ''}`
+}
+const transportOptions = () => (args.ca ? { ca: require('node:fs').readFileSync(args.ca) } : {})
 
 /** Receive `n` messages that the fake broker writes as fast as it can. */
 function receive () {
   const { n, size, qos } = args
-  const c = lib().connect(url(), { reconnectPeriod: 0 })
+  const c = lib().connect(url(), { ...transportOptions(), reconnectPeriod: 0 })
   c.on('error', (e) => { console.error(e); process.exit(1) })
   c.on('connect', () => {
     let got = 0
@@ -98,7 +106,7 @@ function floor () {
 function publish () {
   const { n, size, qos, cbEvery } = args
   const payload = Buffer.alloc(size, 0x5a)
-  const c = lib().connect(url(), { reconnectPeriod: 0, clientId: `sink-${n}` })
+  const c = lib().connect(url(), { ...transportOptions(), reconnectPeriod: 0, clientId: `sink-${n}` })
   c.on('error', (e) => { console.error(e); process.exit(1) })
   c.on('connect', () => {
     const t0 = process.hrtime.bigint()
@@ -132,7 +140,7 @@ function publish () {
  */
 function e2eSub () {
   const { n, qos } = args
-  const c = lib().connect(url(), { reconnectPeriod: 0 })
+  const c = lib().connect(url(), { ...transportOptions(), reconnectPeriod: 0 })
   c.on('error', (e) => { console.error(e); process.exit(1) })
   let got = 0
   let t0
@@ -148,7 +156,7 @@ function e2eSub () {
 function e2ePub () {
   const { n, qos } = args
   const payload = Buffer.alloc(16, 0x5a)
-  const c = lib().connect(url(), { reconnectPeriod: 0 })
+  const c = lib().connect(url(), { ...transportOptions(), reconnectPeriod: 0 })
   c.on('error', (e) => { console.error(e); process.exit(1) })
   c.on('connect', () => {
     let sent = 0
@@ -173,7 +181,7 @@ function e2ePub () {
 /** Sequential QoS 1 round trips through Mosquitto: p50 and p99 after a warm-up. */
 function latency () {
   const { n, warmup } = args
-  const c = lib().connect(url(), { reconnectPeriod: 0 })
+  const c = lib().connect(url(), { ...transportOptions(), reconnectPeriod: 0 })
   c.on('error', (e) => { console.error(e); process.exit(1) })
   const times = []
   let i = 0

@@ -9,11 +9,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::client::{ClientEvent, Shared};
+use crate::transport::copy_pending;
 
 /// What JS feeds from its Duplex.
 #[derive(Debug)]
@@ -38,10 +39,7 @@ impl AsyncRead for JsStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         loop {
-            if !self.pending.is_empty() {
-                let n = self.pending.len().min(buf.remaining());
-                buf.put_slice(&self.pending[..n]);
-                self.pending.advance(n);
+            if copy_pending(&mut self.pending, buf) {
                 return Poll::Ready(Ok(()));
             }
             match ready!(self.rx.poll_recv(cx)) {

@@ -16,6 +16,17 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> AsyncReadWrite for T {}
 /// A boxed transport stream.
 pub type Stream = Box<dyn AsyncReadWrite>;
 
+/// For streams made of messages (WebSocket frames, chunks from JS): copies what fits of
+/// the current message into `buf`. False when nothing was pending.
+pub fn copy_pending(pending: &mut bytes::Bytes, buf: &mut tokio::io::ReadBuf<'_>) -> bool {
+    if pending.is_empty() {
+        return false;
+    }
+    let n = pending.len().min(buf.remaining());
+    buf.put_slice(&pending.split_to(n));
+    true
+}
+
 /// Why a connection could not be opened; keeps the `io::Error` so its kind reaches JS as
 /// an errno-style code (`ECONNREFUSED`).
 #[derive(Debug, thiserror::Error)]

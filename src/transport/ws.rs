@@ -6,7 +6,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures_util::{Sink, Stream as _};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::Stream;
+use super::{copy_pending, Stream};
 
 /// What the application asks of the WebSocket.
 #[derive(Debug, Clone, Default)]
@@ -71,10 +71,7 @@ pub async fn handshake(
                 format!("WebSocket upgrade at {url} failed: {e}"),
             )
         })?;
-    Ok(WsIo {
-        ws,
-        pending: Bytes::new(),
-    })
+    Ok(WsIo::new(ws))
 }
 
 /// A WebSocket as a byte stream: reads yield the binary frames' bytes, each write sends a
@@ -82,6 +79,16 @@ pub async fn handshake(
 pub struct WsIo {
     ws: WebSocketStream<Stream>,
     pending: Bytes,
+}
+
+impl WsIo {
+    /// Wraps a WebSocket that is already open (either side of it).
+    pub fn new(ws: WebSocketStream<Stream>) -> Self {
+        WsIo {
+            ws,
+            pending: Bytes::new(),
+        }
+    }
 }
 
 fn io_error(e: tokio_tungstenite::tungstenite::Error) -> io::Error {
@@ -100,10 +107,7 @@ impl AsyncRead for WsIo {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         loop {
-            if !self.pending.is_empty() {
-                let n = self.pending.len().min(buf.remaining());
-                buf.put_slice(&self.pending[..n]);
-                self.pending.advance(n);
+            if copy_pending(&mut self.pending, buf) {
                 return Poll::Ready(Ok(()));
             }
             match ready!(Pin::new(&mut self.ws).poll_next(cx)) {
