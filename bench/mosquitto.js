@@ -7,6 +7,7 @@
 const { spawn, spawnSync } = require('node:child_process')
 const path = require('node:path')
 const { startBroker } = require('../__test__/helpers/broker')
+const { makeCerts } = require('../__test__/helpers/certs')
 const { median, report } = require('./lib/stats')
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
@@ -20,16 +21,16 @@ function runWorker (args, flags = []) {
 }
 
 /** One end-to-end run: the subscriber's time from first to last message. */
-function e2e (impl, port, n, qos) {
+function e2e (impl, port, n, qos, tx = {}) {
   return new Promise((resolve, reject) => {
-    const sub = spawn(process.execPath, [worker, JSON.stringify({ impl, scenario: 'e2eSub', port, n, qos })], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const sub = spawn(process.execPath, [worker, JSON.stringify({ impl, scenario: 'e2eSub', port, n, qos, ...tx })], { stdio: ['ignore', 'pipe', 'inherit'] })
     const timer = setTimeout(() => { sub.kill(); reject(new Error(`e2e ${impl} qos ${qos} timed out`)) }, 180000)
     let out = ''
     let pub = null
     sub.stdout.on('data', (d) => {
       out += d
       if (!pub && out.includes('READY')) {
-        pub = spawn(process.execPath, [worker, JSON.stringify({ impl, scenario: 'e2ePub', port, n, qos })], { stdio: 'inherit' })
+        pub = spawn(process.execPath, [worker, JSON.stringify({ impl, scenario: 'e2ePub', port, n, qos, ...tx })], { stdio: 'inherit' })
       }
     })
     sub.on('exit', (code) => {
@@ -57,6 +58,19 @@ async function main () {
         for (const impl of IMPLS) res[impl].push(n / (await e2e(impl, broker.port, n, qos)).seconds)
       }
       rows.push({ name: `end to end QoS ${qos}, 16 B`, ours: res.ours, theirs: res.mqtt })
+    }
+    // The same over TLS: a second Mosquitto with a TLS listener and a certificate made here.
+    const certs = makeCerts()
+    const tlsBroker = await startBroker(['max_queued_messages 0', 'max_inflight_messages 0', 'set_tcp_nodelay true', `cafile ${certs.caPath}`, `certfile ${certs.certPath}`, `keyfile ${certs.keyPath}`])
+    try {
+      const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const impl of IMPLS) res[impl].push(50000 / (await e2e(impl, tlsBroker.port, 50000, 1, { transport: 'tls', ca: certs.caPath })).seconds)
+      }
+      rows.push({ name: 'end to end QoS 1, 16 B, over TLS', ours: res.ours, theirs: res.mqtt })
+    } finally {
+      await tlsBroker.stop()
+      certs.remove()
     }
     report(`end to end through Mosquitto, publisher process -> subscriber process (messages/s, ${ROUNDS} rounds)`, rows)
 
