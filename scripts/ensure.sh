@@ -4,11 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ "${1:-}" == "--broker" ]] && ! command -v mosquitto >/dev/null 2>&1 && [[ ! -x /usr/sbin/mosquitto ]]; then
-  echo "ensure: installing mosquitto (Debian package)" >&2
+# With --broker: Mosquitto, and openssl (the TLS tests make their certificates with it).
+MISSING=()
+if [[ "${1:-}" == "--broker" ]]; then
+  if ! command -v mosquitto >/dev/null 2>&1 && [[ ! -x /usr/sbin/mosquitto ]]; then MISSING+=(mosquitto); fi
+  if ! command -v openssl >/dev/null 2>&1; then MISSING+=(openssl); fi
+fi
+if [[ ${#MISSING[@]} -gt 0 ]]; then
+  echo "ensure: installing ${MISSING[*]} (Debian packages)" >&2
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mosquitto >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${MISSING[@]}" >/dev/null
 fi
 
 if [[ ! -d node_modules/@napi-rs/cli ]]; then
