@@ -194,7 +194,11 @@ class MqttClient extends EventEmitter {
     this._h = nat.handle()
     nat.observe(this._observe.sent, this._observe.received)
     this._restoreStored(nat, () => {
-      if (this._native === nat) nat.start(() => this._drain())
+      if (this._native !== nat) return
+      const drain = () => this._drain()
+      // Plain TCP is read on this thread when libuv allows it (src/binding/poll.rs).
+      fast.clientReadWith(this._h, drain)
+      nat.start(drain)
     })
     return this
   }

@@ -184,7 +184,7 @@ pub struct NativeClient {
     started: bool,
     /// Ends the connection when the JS environment goes away (a worker thread that
     /// terminates) while the client still runs; removed by `end`.
-    cleanup: Option<CleanupEnvHook<Weak<Shared>>>,
+    cleanup: Option<CleanupEnvHook<(Weak<Shared>, u32)>>,
 }
 
 fn ms(v: f64) -> Duration {
@@ -306,8 +306,12 @@ impl NativeClient {
         let rt = runtime()?;
         self.started = true;
         let weak = Arc::downgrade(&self.shared);
+        let handle = self.handle;
         self.cleanup = env
-            .add_env_cleanup_hook(weak, |w: Weak<Shared>| {
+            .add_env_cleanup_hook((weak, handle), |(w, _h): (Weak<Shared>, u32)| {
+                // The poll handle on this thread's loop must be closed before the loop is.
+                #[cfg(unix)]
+                super::poll::release(_h);
                 if let Some(shared) = w.upgrade() {
                     shared.end(true);
                 }

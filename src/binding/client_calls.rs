@@ -63,6 +63,8 @@ pub(super) fn register(core: Core) -> u32 {
 
 /// Removes a client from the table (its handle then refers to nothing).
 pub(super) fn unregister(handle: u32) {
+    #[cfg(unix)]
+    super::poll::release(handle);
     // At thread exit the table may be gone already: nothing to remove then.
     let _ = CLIENTS.try_with(|c| {
         if let Some(slot) = c.borrow_mut().get_mut((handle as usize).wrapping_sub(1)) {
@@ -71,7 +73,7 @@ pub(super) fn unregister(handle: u32) {
     });
 }
 
-fn core(handle: u32) -> Result<Arc<Core>, JsError> {
+pub(super) fn core(handle: u32) -> Result<Arc<Core>, JsError> {
     CLIENTS
         .try_with(|c| {
             c.borrow()
@@ -253,6 +255,9 @@ pub fn client_drain<'env>(
             .map_err(|e| napi::Error::new(Code("ERR_MQTT_NAPI_BUFFER"), e.reason.clone()))?;
         return Ok((Uint32Array::new(Vec::new()), empty));
     };
+    // A new connection to read on this thread, or the end of one, is noticed here.
+    #[cfg(unix)]
+    super::poll::sync(handle);
     let events = core.shared.drain();
     let version = core.version;
     let mut words = Vec::with_capacity(events.len() * 8);

@@ -9,7 +9,7 @@
 //! for the duration of the call.
 //!
 //! JS gets them once, from `fastCalls()`, as `{ topicId, clientPublishTopic, clientPublish,
-//! clientSend, clientAck, clientComplete, clientFlush, clientWriteMark }`; see
+//! clientSend, clientAck, clientComplete, clientFlush, clientWriteMark, clientReadWith }`; see
 //! `client_calls.rs` for what each does.
 
 use std::ffi::CString;
@@ -329,7 +329,39 @@ unsafe extern "C" fn client_write_mark(
     }
 }
 
-const CALLS: [(&str, Callback); 8] = [
+/// `clientReadWith(handle, drain)` -> whether the client's plain TCP connections will be
+/// read on this thread, calling `drain()` when events wait (see `poll.rs`).
+unsafe extern "C" fn client_read_with(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    unsafe {
+        run(env, || {
+            let [h, func] = args::<2>(env, info)?;
+            let core = calls::core(u32_arg(env, h, "handle")?)?;
+            let mut kind = 0;
+            if sys::napi_typeof(env, func, &mut kind) != sys::Status::napi_ok
+                || kind != sys::ValueType::napi_function
+            {
+                return Err(bad("drain"));
+            }
+            #[cfg(unix)]
+            let on =
+                super::poll::register(env, u32_arg(env, h, "handle")?, core.shared.clone(), func);
+            #[cfg(not(unix))]
+            let on = {
+                let _ = core;
+                false
+            };
+            let mut out = ptr::null_mut();
+            sys::napi_get_boolean(env, on, &mut out);
+            Ok(out)
+        })
+    }
+}
+
+const CALLS: [(&str, Callback); 9] = [
+    ("clientReadWith", client_read_with),
     ("topicId", topic_id),
     ("clientPublishTopic", client_publish_topic),
     ("clientPublish", client_publish),
@@ -343,7 +375,7 @@ const CALLS: [(&str, Callback); 8] = [
 /// The per-message calls as an object of plain functions (see the module docs).
 #[napi(
     catch_unwind,
-    ts_return_type = "{ topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number }"
+    ts_return_type = "{ topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientReadWith(handle: number, drain: () => void): boolean }"
 )]
 pub fn fast_calls(env: &Env) -> Result<Unknown<'_>, JsError> {
     let fail = |what: &str| {

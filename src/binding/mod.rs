@@ -13,4 +13,6 @@ mod client_calls;
 mod error;
 mod fast_calls;
 mod packet;
+#[cfg(unix)]
+mod poll;
 mod tape;

@@ -23,6 +23,8 @@ use tokio::sync::Notify;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::ClientConfig;
 
+#[cfg(unix)]
+use super::app_read::AppReadOutcome;
 use super::js_stream::{Feed, JsStream};
 use super::writer::{self, Direct, Writer};
 use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
@@ -176,7 +178,7 @@ pub struct Inner {
     pub out: BytesMut,
     /// Events waiting for the application.
     pub events: Vec<ClientEvent>,
-    signaled: bool,
+    pub(super) signaled: bool,
     /// Bytes were queued by deferred commands without waking the writer yet.
     unkicked: bool,
     /// Bytes of topics and payloads in `events`.
@@ -196,16 +198,31 @@ pub struct Inner {
     writing: bool,
     /// Where JS feeds its Duplex's bytes, while a JS-stream connection is open.
     feed: Option<UnboundedSender<Feed>>,
+    /// The application reads plain TCP sockets on its thread (see [`super::app_read`]).
+    #[cfg(unix)]
+    pub(super) app_reads: bool,
+    /// The current connection's state when the application reads it.
+    #[cfg(unix)]
+    pub(super) app: Option<super::app_read::AppRead>,
+    /// Counts connections read by the application.
+    #[cfg(unix)]
+    pub(super) app_id: u64,
+    /// A read on the application's thread is running: it delivers events itself.
+    pub(super) in_app_read: bool,
+    /// When the I/O task's timer for a connection read by the application fires: a read
+    /// that makes the session's next deadline earlier wakes the task to re-arm it.
+    #[cfg(unix)]
+    pub(super) app_timer: Option<Instant>,
 }
 
 /// The shared half of a client; see the module docs.
 pub struct Shared {
     inner: Mutex<Inner>,
     writer: Notify,
-    wake: Notify,
+    pub(super) wake: Notify,
     /// Signalled when the application drained the events (reading may resume).
     drained: Notify,
-    notify: Box<dyn Fn() + Send + Sync>,
+    pub(super) notify: Box<dyn Fn() + Send + Sync>,
 }
 
 impl Shared {
@@ -229,6 +246,15 @@ impl Shared {
                 direct: None,
                 writing: false,
                 feed: None,
+                #[cfg(unix)]
+                app_reads: false,
+                #[cfg(unix)]
+                app: None,
+                #[cfg(unix)]
+                app_id: 0,
+                in_app_read: false,
+                #[cfg(unix)]
+                app_timer: None,
             }),
             writer: Notify::new(),
             wake: Notify::new(),
@@ -237,7 +263,7 @@ impl Shared {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A poisoned lock means a panic while holding it; the state is still the last
         // consistent one we wrote, so keep going rather than propagate the panic.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -344,7 +370,7 @@ impl Shared {
 
     /// Moves the session's packets into the write buffer and its events into the queue,
     /// waking the writer and the application as needed.
-    fn flush(&self, g: &mut Inner) {
+    pub(super) fn flush(&self, g: &mut Inner) {
         let was_empty = g.out.is_empty() || g.unkicked;
         self.queue_output(g);
         if was_empty && !g.out.is_empty() {
@@ -381,7 +407,8 @@ impl Shared {
     }
 
     fn announce(&self, g: &mut Inner) {
-        if !g.signaled && !g.events.is_empty() {
+        // A read on the application's thread delivers its events itself, at its end.
+        if !g.signaled && !g.in_app_read && !g.events.is_empty() {
             g.signaled = true;
             (self.notify)();
         }
@@ -408,8 +435,7 @@ impl Shared {
 
     /// True when the application is behind and reading should wait for a drain.
     fn backlogged(&self) -> bool {
-        let g = self.lock();
-        g.events.len() >= MAX_PENDING_EVENTS || g.pending_bytes >= MAX_PENDING_BYTES
+        backlogged(&self.lock())
     }
 
     /// Asks the driver to stop: after flushing what is queued (DISCONNECT included), or at
@@ -468,23 +494,18 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
         };
         let failure = match opened {
             None => None,
-            Some(Ok(Ok(Opened::Tcp(stream)))) => {
-                let (rd, wr) = stream.into_split();
-                let wr = Arc::new(wr);
-                shared.lock().direct = Some(wr.clone());
-                connection(&shared, rd, Writer::Direct(wr), &cfg)
-                    .await
-                    .err()
-            }
+            Some(Ok(Ok(Opened::Tcp(stream)))) => tcp_connection(&shared, stream, &cfg).await.err(),
             Some(Ok(Ok(Opened::Other(stream)))) => {
                 let (rd, wr) = tokio::io::split(stream);
-                connection(&shared, rd, Writer::Stream(wr), &cfg)
+                connection(&shared, Reading::Task(rd), Writer::Stream(wr), &cfg)
                     .await
                     .err()
             }
             Some(Ok(Err(failure))) => Some(failure),
             Some(Err(_)) => Some(("ETIMEDOUT", format!("connect ETIMEDOUT {host}:{port}"))),
         };
+        #[cfg(unix)]
+        shared.end_app_read();
         {
             let mut g = shared.lock();
             g.direct = None;
@@ -516,6 +537,10 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
     shared.emit(ClientEvent::Finished);
 }
 
+fn backlogged(g: &Inner) -> bool {
+    g.events.len() >= MAX_PENDING_EVENTS || g.pending_bytes >= MAX_PENDING_BYTES
+}
+
 /// Why a connection failed: Node-style code and message.
 pub type Failure = (&'static str, String);
 
@@ -528,10 +553,77 @@ fn session_failure(e: SessionError) -> Failure {
     }
 }
 
-/// Runs one connection until it closes, fails, or the client ends.
-async fn connection(
+/// A plain TCP connection: read by the application's thread when it can watch the socket
+/// (see [`super::app_read`]), else by the I/O task; written directly (see [`writer`]).
+async fn tcp_connection(
     shared: &Arc<Shared>,
-    mut rd: impl AsyncRead + Unpin,
+    stream: TcpStream,
+    cfg: &Config,
+) -> Result<(), Failure> {
+    #[cfg(unix)]
+    if shared.lock().app_reads {
+        let (sock, id) = shared
+            .begin_app_read(stream, decoder(shared, cfg))
+            .map_err(|e| io_failure(&e))?;
+        let wr = Direct::App(sock);
+        shared.lock().direct = Some(wr.clone());
+        let rd = Reading::<tokio::net::tcp::OwnedReadHalf>::App(id);
+        return connection(shared, rd, Writer::Direct(wr), cfg).await;
+    }
+    let (rd, wr) = stream.into_split();
+    let wr = Direct::Half(Arc::new(wr));
+    shared.lock().direct = Some(wr.clone());
+    connection(shared, Reading::Task(rd), Writer::Direct(wr), cfg).await
+}
+
+/// Who reads a connection.
+enum Reading<R> {
+    /// The I/O task, from this stream.
+    Task(R),
+    /// The application's thread, connection `id` (see [`super::app_read`]).
+    #[cfg(unix)]
+    App(u64),
+}
+
+fn decoder(shared: &Shared, cfg: &Config) -> Decoder {
+    Decoder {
+        version: shared.lock().session.version(),
+        max_packet_size: cfg.max_packet_size.min(MAX_PACKET_SIZE),
+    }
+}
+
+impl Shared {
+    /// Decodes the packets complete in `buf` and hands them to the session. The caller
+    /// flushes what they produced, error or not.
+    pub(super) fn take_packets(
+        &self,
+        g: &mut Inner,
+        buf: &mut BytesMut,
+        decoder: &mut Decoder,
+    ) -> Result<(), Failure> {
+        let now = Instant::now();
+        loop {
+            match decoder.decode(buf) {
+                Ok(p) => {
+                    if g.observe.received {
+                        g.events.push(ClientEvent::Received(p.clone()));
+                    }
+                    g.session.handle_packet(p, now).map_err(session_failure)?;
+                }
+                Err(DecodeError::Incomplete { .. }) => return Ok(()),
+                Err(e) => {
+                    let code = crate::error::Error::from(e.clone()).code();
+                    return Err((code, e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// Runs one connection until it closes, fails, or the client ends.
+async fn connection<R: AsyncRead + Unpin>(
+    shared: &Arc<Shared>,
+    reading: Reading<R>,
     mut wr: Writer,
     cfg: &Config,
 ) -> Result<(), Failure> {
@@ -570,84 +662,10 @@ async fn connection(
         }
     };
     let reader = async {
-        let mut buf = BytesMut::with_capacity(64 * 1024);
-        let mut decoder = Decoder {
-            version: shared.lock().session.version(),
-            max_packet_size: cfg.max_packet_size.min(MAX_PACKET_SIZE),
-        };
-        let mut paused = false;
-        loop {
-            let deadline = shared.lock().session.poll_timeout();
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                r = rd.read_buf(&mut buf), if !paused => {
-                    let n = r.map_err(|e| io_failure(&e))?;
-                    if n == 0 {
-                        // The server closed its side cleanly: a close, not an error (as a
-                        // Node socket reports a FIN).
-                        return Ok(());
-                    }
-                    let mut g = shared.lock();
-                    let now = Instant::now();
-                    loop {
-                        match decoder.decode(&mut buf) {
-                            Ok(p) => {
-                                if g.observe.received {
-                                    g.events.push(ClientEvent::Received(p.clone()));
-                                }
-                                if let Err(e) = g.session.handle_packet(p, now) {
-                                    shared.flush(&mut g);
-                                    return Err(session_failure(e));
-                                }
-                            }
-                            Err(DecodeError::Incomplete { .. }) => break,
-                            Err(e) => {
-                                shared.flush(&mut g);
-                                let code = crate::error::Error::from(e.clone()).code();
-                                return Err((code, e.to_string()));
-                            }
-                        }
-                    }
-                    shared.flush(&mut g);
-                    drop(g);
-                    if buf.capacity() < 4096 {
-                        buf.reserve(64 * 1024);
-                    }
-                    paused = shared.backlogged();
-                }
-                _ = shared.drained.notified(), if paused => {
-                    paused = shared.backlogged();
-                }
-                _ = sleep => {
-                    let mut g = shared.lock();
-                    if paused {
-                        g.session.handle_backlog(Instant::now());
-                    }
-                    let r = g.session.handle_timeout(Instant::now());
-                    shared.flush(&mut g);
-                    r.map_err(session_failure)?;
-                }
-                _ = shared.wake.notified() => {
-                    if shared.take_drop() {
-                        return Ok(());
-                    }
-                    let (ending, force) = shared.ending();
-                    if force {
-                        return Ok(());
-                    }
-                    if ending {
-                        // Give the writer time to flush DISCONNECT, then stop reading.
-                        shared.writer.notify_one();
-                        let _ = tokio::time::timeout(Duration::from_secs(1), rd.read_buf(&mut buf)).await;
-                        return Ok(());
-                    }
-                }
-            }
+        match reading {
+            Reading::Task(rd) => task_reader(shared, rd, cfg).await,
+            #[cfg(unix)]
+            Reading::App(id) => app_reader(shared, id).await,
         }
     };
     tokio::select! {
@@ -660,7 +678,143 @@ async fn connection(
     }
 }
 
-fn io_failure(e: &std::io::Error) -> Failure {
+/// The I/O task reads the connection.
+async fn task_reader(
+    shared: &Arc<Shared>,
+    mut rd: impl AsyncRead + Unpin,
+    cfg: &Config,
+) -> Result<(), Failure> {
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut decoder = decoder(shared, cfg);
+    let mut paused = false;
+    loop {
+        let deadline = shared.lock().session.poll_timeout();
+        tokio::select! {
+            r = rd.read_buf(&mut buf), if !paused => {
+                let n = r.map_err(|e| io_failure(&e))?;
+                if n == 0 {
+                    // The server closed its side cleanly: a close, not an error (as a
+                    // Node socket reports a FIN).
+                    return Ok(());
+                }
+                let mut g = shared.lock();
+                let r = shared.take_packets(&mut g, &mut buf, &mut decoder);
+                shared.flush(&mut g);
+                r?;
+                drop(g);
+                if buf.capacity() < 4096 {
+                    buf.reserve(64 * 1024);
+                }
+                paused = shared.backlogged();
+            }
+            _ = shared.drained.notified(), if paused => {
+                paused = shared.backlogged();
+            }
+            _ = sleep_until(deadline) => {
+                let mut g = shared.lock();
+                if paused {
+                    g.session.handle_backlog(Instant::now());
+                }
+                let r = g.session.handle_timeout(Instant::now());
+                shared.flush(&mut g);
+                r.map_err(session_failure)?;
+            }
+            _ = shared.wake.notified() => {
+                match woken(shared) {
+                    Woken::Stop => return Ok(()),
+                    Woken::Ending => {
+                        // Give the writer time to flush DISCONNECT, then stop reading.
+                        let _ = tokio::time::timeout(Duration::from_secs(1), rd.read_buf(&mut buf)).await;
+                        return Ok(());
+                    }
+                    Woken::Go => {}
+                }
+            }
+        }
+    }
+}
+
+/// The application's thread reads the connection; this task keeps its timers, reading
+/// what waits itself before a timer runs (the application may be busy).
+#[cfg(unix)]
+async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
+    loop {
+        if let Some(end) = shared.take_app_end(id) {
+            return end;
+        }
+        let deadline = {
+            let mut g = shared.lock();
+            g.app_timer = g.session.poll_timeout();
+            g.app_timer
+        };
+        tokio::select! {
+            _ = sleep_until(deadline) => {
+                let more = shared.read_app(id, false) == AppReadOutcome::More;
+                if let Some(end) = shared.take_app_end(id) {
+                    return end;
+                }
+                let mut g = shared.lock();
+                if more || backlogged(&g) {
+                    g.session.handle_backlog(Instant::now());
+                }
+                let r = g.session.handle_timeout(Instant::now());
+                shared.flush(&mut g);
+                r.map_err(session_failure)?;
+            }
+            _ = shared.wake.notified() => {
+                match woken(shared) {
+                    Woken::Stop => return Ok(()),
+                    Woken::Ending => {
+                        // Give the writer time to flush DISCONNECT and the server time to
+                        // close, then stop.
+                        let until = Instant::now() + Duration::from_secs(1);
+                        while shared.take_app_end(id).is_none() {
+                            let left = until.saturating_duration_since(Instant::now());
+                            if tokio::time::timeout(left, shared.wake.notified()).await.is_err() {
+                                break;
+                            }
+                        }
+                        return Ok(());
+                    }
+                    Woken::Go => {}
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Why the reader was woken.
+enum Woken {
+    /// Close the connection now (dropped, or a forced end).
+    Stop,
+    /// The client ends: let DISCONNECT go out first.
+    Ending,
+    /// Something else (the application's read may have ended the connection).
+    Go,
+}
+
+fn woken(shared: &Shared) -> Woken {
+    if shared.take_drop() {
+        return Woken::Stop;
+    }
+    match shared.ending() {
+        (_, true) => Woken::Stop,
+        (true, false) => {
+            shared.writer.notify_one();
+            Woken::Ending
+        }
+        _ => Woken::Go,
+    }
+}
+
+pub(super) fn io_failure(e: &std::io::Error) -> Failure {
     let t = transport::Error::Io {
         context: "socket".into(),
         source: std::io::Error::new(e.kind(), e.to_string()),

@@ -6,16 +6,25 @@
 //! on a small machine. Other transports (TLS, WebSocket) keep their bytes in a stream
 //! state that only the writer task drives.
 
-use std::io;
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use tokio::io::{AsyncWriteExt, WriteHalf};
 use tokio::net::tcp::OwnedWriteHalf;
 
+#[cfg(unix)]
+use super::app_read::AppSocket;
 use crate::transport::Stream;
 
-/// A TCP write half that other threads may write to while the writer task is idle.
-pub type Direct = Arc<OwnedWriteHalf>;
+/// A TCP socket that other threads may write to while the writer task is idle.
+#[derive(Clone)]
+pub enum Direct {
+    /// Read by the I/O task (tokio's split halves).
+    Half(Arc<OwnedWriteHalf>),
+    /// Read on the application's thread ([`super::app_read`]).
+    #[cfg(unix)]
+    App(Arc<AppSocket>),
+}
 
 /// The writer task's half of the connection.
 pub enum Writer {
@@ -28,40 +37,54 @@ pub enum Writer {
 impl Writer {
     /// Writes all of `buf`.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            // Flushed each time: TLS and WebSocket streams may hold bytes until then.
-            Writer::Stream(w) => {
-                w.write_all(buf).await?;
-                w.flush().await
-            }
-            Writer::Direct(w) => {
-                let mut off = 0;
-                while off < buf.len() {
+        let mut off = 0;
+        while off < buf.len() {
+            let n = match self {
+                // Flushed each time: TLS and WebSocket streams may hold bytes until then.
+                Writer::Stream(w) => {
+                    w.write_all(buf).await?;
+                    return w.flush().await;
+                }
+                Writer::Direct(Direct::Half(w)) => {
                     w.writable().await?;
                     match w.try_write(&buf[off..]) {
-                        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                        Ok(n) => off += n,
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(e) => return Err(e),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        r => r?,
                     }
                 }
-                Ok(())
+                #[cfg(unix)]
+                Writer::Direct(Direct::App(s)) => {
+                    let mut guard = s.writable().await?;
+                    match guard.try_io(|s| s.get_ref().write(&buf[off..])) {
+                        Ok(r) => r?,
+                        Err(_would_block) => continue,
+                    }
+                }
+            };
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
             }
+            off += n;
         }
+        Ok(())
     }
 
     /// Closes the write side once everything is out. For `Direct`, the caller has taken
-    /// back the other thread's handle first, so this one is the last.
+    /// back the other thread's handle first, so this one is the last writer.
     pub async fn shutdown(self) {
         match self {
             Writer::Stream(mut w) => {
                 let _ = w.shutdown().await;
             }
-            Writer::Direct(w) => {
+            Writer::Direct(Direct::Half(w)) => {
                 if let Ok(mut w) = Arc::try_unwrap(w) {
                     let _ = w.shutdown().await;
                 }
                 // Otherwise the last handle to go shuts the write side down on drop.
+            }
+            #[cfg(unix)]
+            Writer::Direct(Direct::App(s)) => {
+                let _ = s.get_ref().shutdown(std::net::Shutdown::Write);
             }
         }
     }
@@ -70,5 +93,9 @@ impl Writer {
 /// Tries to write `buf` without blocking; the bytes it took. Errors (the socket broke) are
 /// left for the writer task to find and report.
 pub fn try_write(w: &Direct, buf: &[u8]) -> usize {
-    w.try_write(buf).unwrap_or(0)
+    match w {
+        Direct::Half(h) => h.try_write(buf).unwrap_or(0),
+        #[cfg(unix)]
+        Direct::App(s) => s.get_ref().write(buf).unwrap_or(0),
+    }
 }

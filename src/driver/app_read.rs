@@ -1,0 +1,204 @@
+//! Reading plain TCP on the application's thread.
+//!
+//! When a subscriber gets one small message per TCP segment (as brokers write them), the
+//! I/O thread reading it and then waking the application's thread costs two thread
+//! wake-ups per message; MQTT.js, reading on its own thread, pays one. So when the
+//! application can watch a socket itself (Node's event loop, through a libuv poll handle:
+//! `binding/poll.rs`), the driver hands it the plain TCP socket: the application reads,
+//! decodes and handles packets on its own thread, under the same lock as every command,
+//! and delivers the events at once. The socket is registered with tokio for writability
+//! only, so incoming data does not wake the I/O thread at all.
+//!
+//! The I/O task keeps the clock: when a timer is due (keepalive, CONNACK timeout) it
+//! first reads what waits in the socket itself, so an application thread busy for
+//! seconds does not make a live connection time out.
+
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+
+use super::client::{io_failure, Failure, Inner, Shared};
+use crate::codec::Decoder;
+
+/// A TCP socket read on the application's thread; tokio only waits for it to be writable.
+pub type AppSocket = AsyncFd<std::net::TcpStream>;
+
+/// Most bytes one read on the application's thread takes before it lets the event loop
+/// run other work (the poll handle fires again while more waits).
+const READ_BUDGET: usize = 1 << 20;
+
+/// The reading state of a connection read on the application's thread.
+pub(super) struct AppRead {
+    sock: Arc<AppSocket>,
+    buf: BytesMut,
+    decoder: Decoder,
+    /// Which connection: a poll handle of an earlier one must stop.
+    id: u64,
+    /// Set when the connection ended (clean close or failure), for the I/O task.
+    end: Option<Result<(), Failure>>,
+}
+
+/// What a read on the application's thread did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppReadOutcome {
+    /// Nothing for the application yet.
+    Idle,
+    /// Events wait: the caller delivers them now (they were not announced).
+    Events,
+    /// The connection this read belongs to is over: stop watching its socket.
+    Gone,
+    /// (From the I/O task) the read stopped at its budget: more data may wait unread.
+    More,
+}
+
+impl Shared {
+    /// Says whether the application watches sockets itself (set once JS registered its
+    /// poll handle); the next plain TCP connection follows it.
+    pub fn set_app_reads(&self, on: bool) {
+        self.lock().app_reads = on;
+    }
+
+    /// Takes a fresh TCP connection for reading on the application's thread. Returns the
+    /// socket for the writer, and the connection's id.
+    pub(super) fn begin_app_read(
+        &self,
+        tcp: TcpStream,
+        decoder: Decoder,
+    ) -> io::Result<(Arc<AppSocket>, u64)> {
+        let std = tcp.into_std()?;
+        // SAFETY: a std TcpStream owns its descriptor, open until the stream is dropped,
+        // which only the AsyncFd can do from here on.
+        let fd = unsafe { AsyncFd::register_with_interest(std, Interest::WRITABLE) }
+            .map_err(|e| e.into_parts().1)?;
+        let sock = Arc::new(fd);
+        let mut g = self.lock();
+        g.app_id += 1;
+        let id = g.app_id;
+        g.app = Some(AppRead {
+            sock: sock.clone(),
+            buf: BytesMut::with_capacity(64 * 1024),
+            decoder,
+            id,
+            end: None,
+        });
+        // The application learns of the socket when it drains: make it drain.
+        if !g.signaled {
+            g.signaled = true;
+            drop(g);
+            (self.notify)();
+        }
+        Ok((sock, id))
+    }
+
+    /// The connection over: the socket is closed for good (both ways, even while the
+    /// application's poll handle still holds it open), and reads stop.
+    pub(super) fn end_app_read(&self) {
+        if let Some(r) = self.lock().app.take() {
+            let _ = r.sock.get_ref().shutdown(Shutdown::Both);
+        }
+    }
+
+    /// How the connection read on the application's thread ended, once it has.
+    pub(super) fn take_app_end(&self, id: u64) -> Option<Result<(), Failure>> {
+        let mut g = self.lock();
+        let r = g.app.as_mut().filter(|r| r.id == id)?;
+        r.end.take()
+    }
+
+    /// The socket the application should watch now, with the connection's id.
+    pub fn app_socket(&self) -> Option<(u64, RawFd, Arc<AppSocket>)> {
+        let g = self.lock();
+        let r = g.app.as_ref().filter(|r| r.end.is_none())?;
+        Some((r.id, r.sock.as_raw_fd(), r.sock.clone()))
+    }
+
+    /// Reads what waits on connection `id` without blocking, and handles its packets.
+    /// On the application's thread (`app`), events are left for the caller to deliver
+    /// ([`AppReadOutcome::Events`]); from the I/O task they are announced as usual.
+    pub fn read_app(&self, id: u64, app: bool) -> AppReadOutcome {
+        let mut g = self.lock();
+        let Some(mut r) = g.app.take() else {
+            return AppReadOutcome::Gone;
+        };
+        if r.id != id || r.end.is_some() {
+            g.app = Some(r);
+            return AppReadOutcome::Gone;
+        }
+        g.in_app_read = app;
+        let (end, more) = self.read_into(&mut g, &mut r);
+        self.flush(&mut g);
+        g.in_app_read = false;
+        let ended = end.is_some();
+        r.end = end;
+        g.app = Some(r);
+        let events = app && !g.events.is_empty();
+        if events {
+            g.signaled = true;
+        }
+        // The packets read may bring the session's next deadline forward (a CONNACK
+        // starts keepalive): the I/O task must re-arm its timer.
+        let sooner = match (g.session.poll_timeout(), g.app_timer) {
+            (Some(d), Some(t)) => d < t,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        drop(g);
+        if ended || sooner {
+            self.wake.notify_one();
+        }
+        if events {
+            AppReadOutcome::Events
+        } else if more && !app {
+            AppReadOutcome::More
+        } else {
+            AppReadOutcome::Idle
+        }
+    }
+
+    /// Reads until the socket is empty or the budget is spent. Returns how the connection
+    /// ended, if it did, and whether the budget ran out.
+    fn read_into(&self, g: &mut Inner, r: &mut AppRead) -> (Option<Result<(), Failure>>, bool) {
+        let mut total = 0;
+        loop {
+            if total >= READ_BUDGET {
+                return (None, true);
+            }
+            if r.buf.capacity() - r.buf.len() < 4096 {
+                r.buf.reserve(64 * 1024);
+            }
+            let room = r.buf.capacity() - r.buf.len();
+            match recv(r.sock.get_ref(), &mut r.buf) {
+                // The server closed its side cleanly: a close, not an error.
+                Ok(0) => return (Some(Ok(())), false),
+                Ok(n) => {
+                    total += n;
+                    if let Err(f) = self.take_packets(g, &mut r.buf, &mut r.decoder) {
+                        return (Some(Err(f)), false);
+                    }
+                    if n < room {
+                        // The socket had less than we offered: it is empty now, and the
+                        // syscall that would say so is saved.
+                        return (None, false);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (None, false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Some(Err(io_failure(&e))), false),
+            }
+        }
+    }
+}
+
+/// Reads what the socket has into the free room of `buf`, without blocking.
+fn recv(sock: &std::net::TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
+    let n = socket2::SockRef::from(sock).recv(buf.spare_capacity_mut())?;
+    // SAFETY: recv initialized the first `n` bytes of the spare capacity it was given.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
