@@ -2,7 +2,8 @@
 
 // One measurement in a fresh process: `node bench/worker.js '<json>'` prints one JSON line
 // { seconds, cpu, rss }: wall time, the main thread's CPU seconds (Linux /proc), peak RSS.
-// impl: 'ours' (this package), 'mqtt' (MQTT.js) or 'floor' (plain JS, no socket, see below).
+// impl: 'ours' (this package), 'ours-io' (the same, reading on the I/O thread), 'mqtt'
+// (MQTT.js) or 'floor' (plain JS, no socket, see below).
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -27,6 +28,9 @@ function finish (t0, cpu0, extra = {}) {
   const rss = process.resourceUsage().maxRSS * 1024
   process.stdout.write(`${JSON.stringify({ seconds, cpu, rss, ...extra })}\n`, () => process.exit(0))
 }
+
+// 'ours-io': this package with reads on the I/O thread (src/binding/poll.rs), for A/B runs.
+if (args.impl === 'ours-io') process.env.MQTT_NAPI_READ_THREAD = 'io'
 
 function lib () {
   return args.impl === 'mqtt' ? require('mqtt') : require(path.join(__dirname, '..'))
