@@ -5,18 +5,11 @@
 // Prints rates (messages/s) with ours / MQTT.js ratios, the main thread's CPU per received
 // message, peak RSS, and the plain-JS floor of receiving.
 
-const { spawnSync } = require('node:child_process')
-const path = require('node:path')
 const { median, report, fmtRate } = require('./lib/stats')
 const { startFakeBroker } = require('./lib/fake-broker')
+const { runWorker } = require('./lib/workers')
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
-
-function runWorker (args) {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'worker.js'), JSON.stringify(args)], { encoding: 'utf8', timeout: 120000 })
-  if (r.status !== 0) throw new Error(`worker ${JSON.stringify(args)} failed: ${r.stderr || r.error}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop())
-}
 
 /** Runs `impls` alternately for ROUNDS rounds; returns name -> list of results. */
 function alternateRuns (impls, base) {

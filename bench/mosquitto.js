@@ -4,45 +4,13 @@
 // subscriber process), QoS 1 round-trip latency, and 1,000 idle connections. mqtt-napi and
 // MQTT.js alternate A B A B; every run is a fresh process (bench/worker.js).
 
-const { spawn, spawnSync } = require('node:child_process')
-const path = require('node:path')
 const { startBroker } = require('../__test__/helpers/broker')
 const { makeCerts } = require('../__test__/helpers/certs')
 const { median, report } = require('./lib/stats')
+const { runWorker, e2e } = require('./lib/workers')
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
 const IMPLS = ['ours', 'mqtt']
-const worker = path.join(__dirname, 'worker.js')
-
-function runWorker (args, flags = []) {
-  const r = spawnSync(process.execPath, [...flags, worker, JSON.stringify(args)], { encoding: 'utf8', timeout: 180000 })
-  if (r.status !== 0) throw new Error(`worker ${JSON.stringify(args)} failed: ${r.stderr || r.error}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop())
-}
-
-/** One end-to-end run: the subscriber's time from first to last message. */
-function e2e (impl, port, n, qos, tx = {}) {
-  return new Promise((resolve, reject) => {
-    const sub = spawn(process.execPath, [worker, JSON.stringify({ impl, scenario: 'e2eSub', port, n, qos, ...tx })], { stdio: ['ignore', 'pipe', 'inherit'] })
-    const timer = setTimeout(() => { sub.kill(); reject(new Error(`e2e ${impl} qos ${qos} timed out`)) }, 180000)
-    let out = ''
-    let pub = null
-    sub.stdout.on('data', (d) => {
-      out += d
-      if (!pub && out.includes('READY')) {
-        pub = spawn(process.execPath, [worker, JSON.stringify({ impl, scenario: 'e2ePub', port, n, qos, ...tx })], { stdio: 'inherit' })
-      }
-    })
-    sub.on('exit', (code) => {
-      clearTimeout(timer)
-      if (code !== 0) return reject(new Error(`e2e subscriber exited ${code}`))
-      const line = out.trim().split('\n').pop()
-      const done = () => resolve(JSON.parse(line))
-      if (pub && pub.exitCode === null) pub.once('exit', done)
-      else done()
-    })
-  })
-}
 
 async function main () {
   // No limit on queued QoS 1/2 messages per client (a slow subscriber must not lose any),

@@ -5,19 +5,12 @@
 // here by openssl. mqtt-napi (rustls, tokio-tungstenite) and MQTT.js (Node's TLS, ws)
 // alternate A B A B, each run in a fresh process (bench/worker.js).
 
-const { spawnSync } = require('node:child_process')
-const path = require('node:path')
 const { report } = require('./lib/stats')
 const { startFakeBroker } = require('./lib/fake-broker')
+const { runWorker } = require('./lib/workers')
 const { makeCerts } = require('../__test__/helpers/certs')
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
-
-function runWorker (args) {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'worker.js'), JSON.stringify(args)], { encoding: 'utf8', timeout: 180000 })
-  if (r.status !== 0) throw new Error(`worker ${JSON.stringify(args)} failed: ${r.stderr || r.error}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop())
-}
 
 async function main () {
   const certs = makeCerts()
