@@ -64,12 +64,12 @@ export interface IClientOptions {
   ca?: string | Buffer | Array<string | Buffer>
   /** TLS: client certificate chain and key (PEM), for mutual TLS. */
   cert?: string | Buffer | Array<string | Buffer>
-  key?: string | Buffer | Array<string | Buffer>
+  key?: string | Buffer | Array<string | Buffer | { pem: string | Buffer; passphrase?: string | Buffer }>
   caPaths?: string | string[]
   certPath?: string
   keyPath?: string
-  /** Encrypted keys are refused with ERR_TLS_KEY_ENCRYPTED; decrypt the key first. */
-  passphrase?: string
+  /** Decrypts an encrypted `key` (PKCS#8 or OpenSSL's Proc-Type PEM); without the right one the attempt fails with ERR_TLS_KEY_ENCRYPTED. */
+  passphrase?: string | Buffer
   /** TLS: check the server's certificate (default true). */
   rejectUnauthorized?: boolean
   /** TLS: the name checked against the certificate (default: the host). */

@@ -3,6 +3,9 @@
 // mqtts:// against Mosquitto TLS listeners, with a CA and certificates made by the test.
 // MQTT_IMPL=mqtt runs the same tests on MQTT.js (Node's TLS).
 
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
 const test = require('node:test')
 const { once, withTimeout, resendsAfterDrop } = require('./helpers/wait')
 const assert = require('node:assert')
@@ -104,6 +107,34 @@ test('a listener that requires client certificates accepts ours (cert and key) a
   assert.deepStrictEqual(upgraded, { connected: true }, 'mqtt + cert + key')
   const bad = await attempt(`mqtts://localhost:${mutual.port}`, { ca: certs.ca })
   assert.strictEqual(bad.connected, false)
+})
+
+test('an encrypted client key with its passphrase: PKCS#8, the older Proc-Type PEM, a { pem, passphrase } entry, keyPath', async () => {
+  const plain = crypto.createPrivateKey(certs.clientKey)
+  const pkcs8 = plain.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'open sesame' })
+  const legacy = plain.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'open sesame' })
+  assert.match(String(pkcs8), /BEGIN ENCRYPTED PRIVATE KEY/)
+  assert.match(String(legacy), /Proc-Type: 4,ENCRYPTED/)
+  const keyPath = path.join(certs.dir, 'client-encrypted.key')
+  fs.writeFileSync(keyPath, pkcs8)
+  const base = { ca: certs.ca, cert: certs.clientCert }
+  const url = `mqtts://localhost:${mutual.port}`
+  assert.deepStrictEqual(await attempt(url, { ...base, key: pkcs8, passphrase: 'open sesame' }), { connected: true }, 'PKCS#8')
+  assert.deepStrictEqual(await attempt(url, { ...base, key: legacy, passphrase: 'open sesame' }), { connected: true }, 'Proc-Type')
+  assert.deepStrictEqual(await attempt(url, { ...base, key: [{ pem: pkcs8, passphrase: 'open sesame' }] }), { connected: true }, '{ pem, passphrase }')
+  // MQTT.js 5.16 never reads keyPath (as caPaths, see above).
+  if (!impl.upstream) assert.deepStrictEqual(await attempt(url, { ...base, keyPath, passphrase: 'open sesame' }), { connected: true }, 'keyPath')
+})
+
+test('an encrypted key without its passphrase, or with a wrong one, is ERR_TLS_KEY_ENCRYPTED on the connection attempt', { skip: impl.upstream && 'Node throws from tls.connect' }, async () => {
+  const pkcs8 = crypto.createPrivateKey(certs.clientKey).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'open sesame' })
+  const base = { ca: certs.ca, cert: certs.clientCert, key: pkcs8 }
+  for (const passphrase of [undefined, 'wrong']) {
+    const r = await attempt(`mqtts://localhost:${mutual.port}`, { ...base, passphrase })
+    assert.strictEqual(r.connected, false, String(passphrase))
+    assert.strictEqual(r.err.code, 'ERR_TLS_KEY_ENCRYPTED', String(passphrase))
+    assert.match(r.err.message, /passphrase/)
+  }
 })
 
 test('a key that does not parse is reported as an error of the connection attempt', { skip: impl.upstream && 'Node throws from tls.connect' }, async () => {

@@ -2,9 +2,11 @@
 'use strict'
 
 // MQTT.js's transport options as the native side takes them. TLS (those of Node's
-// tls.connect): PEM contents as Buffers, files read here (caPaths, certPath, keyPath).
+// tls.connect): PEM contents as Buffers, files read here (caPaths, certPath, keyPath), an
+// encrypted key decrypted here with its passphrase.
 // WebSocket: path, subprotocol, wsOptions.headers.
 
+const crypto = require('crypto')
 const fs = require('fs')
 
 const TLS_PROTOCOLS = new Set(['mqtts', 'ssl', 'tls', 'wss'])
@@ -21,6 +23,37 @@ function pems (v) {
   })
 }
 
+/**
+ * An encrypted PEM key decrypted with `passphrase` by Node's crypto (so every format Node's
+ * TLS takes works: PKCS#8, and OpenSSL's older Proc-Type headers); the native side gets it as
+ * plain PKCS#8. A key this cannot decrypt (no or wrong passphrase) goes on as it is, and the
+ * native side reports ERR_TLS_KEY_ENCRYPTED as the connection attempt's error.
+ * @param {Buffer} pem @param {any} passphrase @returns {Buffer}
+ */
+function decryptKey (pem, passphrase) {
+  if (!pem.includes('ENCRYPTED')) return pem
+  try {
+    const key = crypto.createPrivateKey({ key: pem, format: 'pem', passphrase: passphrase ?? undefined })
+    return Buffer.from(/** @type {string} */ (key.export({ type: 'pkcs8', format: 'pem' })))
+  } catch {
+    return pem
+  }
+}
+
+/**
+ * `key` as Node's TLS takes it: a PEM, or an array of PEMs and `{ pem, passphrase }`
+ * objects; then `keyPath` files. Every key decrypted with its own or the top passphrase.
+ * @param {any} o client options @returns {Buffer[]}
+ */
+function keys (o) {
+  const list = o.key === undefined || o.key === null ? [] : Array.isArray(o.key) ? o.key : [o.key]
+  const given = list.map((k) => {
+    const own = k && typeof k === 'object' && !(k instanceof Uint8Array) && 'pem' in k
+    return decryptKey(pems(own ? k.pem : k)[0], own && k.passphrase !== undefined ? k.passphrase : o.passphrase)
+  })
+  return [...given, ...paths(o.keyPath).map((p) => decryptKey(fs.readFileSync(p), o.passphrase))]
+}
+
 /** @param {any} v @returns {string[]} */
 function paths (v) {
   return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]
@@ -34,7 +67,7 @@ function tlsOptions (o) {
   if (!TLS_PROTOCOLS.has(o.protocol)) return undefined
   const ca = [...pems(o.ca), ...paths(o.caPaths).map((p) => fs.readFileSync(p))]
   const cert = [...pems(o.cert), ...paths(o.certPath).map((p) => fs.readFileSync(p))]
-  const key = [...pems(o.key), ...paths(o.keyPath).map((p) => fs.readFileSync(p))]
+  const key = keys(o)
   const alpn = o.ALPNProtocols ? [...o.ALPNProtocols].map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())) : undefined
   return {
     ca: ca.length ? ca : undefined,

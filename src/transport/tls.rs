@@ -69,8 +69,8 @@ fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, ConfigError> {
     if pem.windows(9).any(|w| w == b"ENCRYPTED") {
         return Err(config_error(
             "ERR_TLS_KEY_ENCRYPTED",
-            "key: encrypted private keys are not supported; decrypt it first \
-             (openssl pkey -in key.pem -out key-plain.pem)",
+            "key: the private key is encrypted and no `passphrase` given decrypts it \
+             (give the right one, or decrypt the key: openssl pkey -in key.pem -out plain.pem)",
         ));
     }
     PrivateKeyDer::from_pem_slice(pem).map_err(|e| {
