@@ -37,6 +37,11 @@ export declare class NativeClient {
   /** Unfinished outgoing flows and queued QoS 0 publishes. */
   pending(): number
   /**
+   * Which thread reads the current connection now: `js`, `io`, or `none` (no plain
+   * TCP connection read on the JS thread). For tests and diagnostics.
+   */
+  readThread(): string
+  /**
    * Bytes read from the JS Duplex of the current connection (`jsStream`); false when
    * no such connection takes them (they are dropped, as a closed socket's would be).
    */

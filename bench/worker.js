@@ -2,8 +2,8 @@
 
 // One measurement in a fresh process: `node bench/worker.js '<json>'` prints one JSON line
 // { seconds, cpu, rss }: wall time, the main thread's CPU seconds (Linux /proc), peak RSS.
-// impl: 'ours' (this package), 'ours-io' (the same, reading on the I/O thread), 'mqtt'
-// (MQTT.js) or 'floor' (plain JS, no socket, see below).
+// impl: 'ours' (this package), 'ours-io' / 'ours-js' (the same, reading plain TCP always
+// on the I/O thread / the JS thread), 'mqtt' (MQTT.js) or 'floor' (plain JS, no socket).
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -29,8 +29,9 @@ function finish (t0, cpu0, extra = {}) {
   process.stdout.write(`${JSON.stringify({ seconds, cpu, rss, ...extra })}\n`, () => process.exit(0))
 }
 
-// 'ours-io': this package with reads on the I/O thread (src/binding/poll.rs), for A/B runs.
+// 'ours-io', 'ours-js': which thread reads plain TCP (src/binding/poll.rs), for A/B runs.
 if (args.impl === 'ours-io') process.env.MQTT_NAPI_READ_THREAD = 'io'
+if (args.impl === 'ours-js') process.env.MQTT_NAPI_READ_THREAD = 'js'
 
 function lib () {
   return args.impl === 'mqtt' ? require('mqtt') : require(path.join(__dirname, '..'))

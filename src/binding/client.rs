@@ -383,6 +383,16 @@ impl NativeClient {
             .command(|s, _| (s.in_flight() + s.queued()) as u32)
     }
 
+    /// Which thread reads the current connection now: `js`, `io`, or `none` (no plain
+    /// TCP connection read on the JS thread). For tests and diagnostics.
+    #[napi(catch_unwind)]
+    pub fn read_thread(&self) -> &'static str {
+        #[cfg(unix)]
+        return self.shared.current_reader();
+        #[cfg(not(unix))]
+        "none"
+    }
+
     /// Bytes read from the JS Duplex of the current connection (`jsStream`); false when
     /// no such connection takes them (they are dropped, as a closed socket's would be).
     #[napi(catch_unwind)]

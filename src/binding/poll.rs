@@ -24,7 +24,7 @@ use std::sync::{Arc, OnceLock};
 
 use napi::sys;
 
-use crate::driver::app_read::{AppReadOutcome, AppSocket};
+use crate::driver::app_read::{AppReadOutcome, AppSocket, ReadThread};
 use crate::driver::client::Shared;
 
 type Handle = *mut c_void;
@@ -103,11 +103,18 @@ thread_local! {
     static HOSTS: RefCell<HashMap<u32, Host>> = RefCell::new(HashMap::new());
 }
 
-/// Whether this machine reads on the JS thread: libuv is reachable and
-/// `MQTT_NAPI_READ_THREAD` is not `io` (which keeps reads on the I/O thread, for
-/// comparisons).
-pub(super) fn available() -> bool {
-    std::env::var_os("MQTT_NAPI_READ_THREAD").is_none_or(|v| v != "io") && uv().is_some()
+/// Which thread reads plain TCP: the I/O thread where libuv is not reachable, else as
+/// `MQTT_NAPI_READ_THREAD` says (`io`: the I/O thread, `js`: the JS thread always, for
+/// comparisons), by default the JS thread while the connection is quiet.
+pub(super) fn read_thread() -> ReadThread {
+    if uv().is_none() {
+        return ReadThread::Io;
+    }
+    match std::env::var("MQTT_NAPI_READ_THREAD").as_deref() {
+        Ok("io") => ReadThread::Io,
+        Ok("js") => ReadThread::App,
+        _ => ReadThread::Adaptive,
+    }
 }
 
 /// Registers `func` as the function that drains client `client`'s events, and lets its
@@ -121,7 +128,8 @@ pub(super) unsafe fn register(
     shared: Arc<Shared>,
     func: sys::napi_value,
 ) -> bool {
-    if !available() {
+    let thread = read_thread();
+    if thread == ReadThread::Io {
         return false;
     }
     let mut fref = ptr::null_mut();
@@ -143,7 +151,7 @@ pub(super) unsafe fn register(
         return false;
     }
     release(client);
-    shared.set_app_reads(true);
+    shared.set_read_thread(thread);
     HOSTS.with(|h| {
         h.borrow_mut().insert(
             client,
@@ -167,7 +175,7 @@ pub(super) fn release(client: u32) {
         .ok()
         .flatten();
     if let Some(mut host) = host {
-        host.shared.set_app_reads(false);
+        host.shared.set_read_thread(ReadThread::Io);
         if let Some(p) = host.poll.take() {
             close(p);
         }
@@ -203,7 +211,7 @@ pub(super) fn sync(client: u32) {
                 None => {
                     // Should not happen (a fresh socket libuv cannot watch): fall back to
                     // the I/O thread for this client, on a new connection.
-                    host.shared.set_app_reads(false);
+                    host.shared.set_read_thread(ReadThread::Io);
                     host.shared.drop_connection();
                 }
             }
@@ -282,6 +290,14 @@ unsafe extern "C" fn on_poll(h: Handle, _status: c_int, _events: c_int) {
             AppReadOutcome::Idle => {}
             AppReadOutcome::Events => deliver(client),
             AppReadOutcome::Gone | AppReadOutcome::More => stop(client, id),
+            AppReadOutcome::Handoff { events } => {
+                // The I/O thread reads from now on; the next drain starts the handle
+                // again once it hands reading back.
+                stop(client, id);
+                if events {
+                    deliver(client);
+                }
+            }
         }
     }));
 }

@@ -12,6 +12,13 @@
 //! The I/O task keeps the clock: when a timer is due (keepalive, CONNACK timeout) it
 //! first reads what waits in the socket itself, so an application thread busy for
 //! seconds does not make a live connection time out.
+//!
+//! While data streams in faster than it comes one segment at a time, the other way wins:
+//! the I/O thread decoding the next batch while the application handles this one uses
+//! both cores. So ([`ReadThread::Adaptive`]) a read on the application's thread that
+//! finds [`STREAMING`] bytes or more waiting hands reading to the I/O task, which then
+//! waits for readability on a duplicate of the socket's descriptor; the I/O task hands it
+//! back after [`QUIET_READS`] small reads in a row that found the application idle.
 
 use std::io;
 use std::net::Shutdown;
@@ -33,6 +40,27 @@ pub type AppSocket = AsyncFd<std::net::TcpStream>;
 /// run other work (the poll handle fires again while more waits).
 const READ_BUDGET: usize = 1 << 20;
 
+/// A read that finds this much waiting means data streams: the I/O thread reads on.
+const STREAMING: usize = 64 * 1024;
+
+/// Reads by the I/O thread smaller than this, with the application idle, are quiet ones.
+const QUIET_BYTES: usize = 4096;
+
+/// After this many quiet reads in a row the application's thread reads again.
+const QUIET_READS: u8 = 4;
+
+/// Which thread reads a client's plain TCP connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadThread {
+    /// The I/O task, always (also where the application cannot watch sockets).
+    Io,
+    /// The application's thread while the connection is quiet, the I/O thread while
+    /// data streams in.
+    Adaptive,
+    /// The application's thread, always.
+    App,
+}
+
 /// The reading state of a connection read on the application's thread.
 pub(super) struct AppRead {
     sock: Arc<AppSocket>,
@@ -42,6 +70,10 @@ pub(super) struct AppRead {
     id: u64,
     /// Set when the connection ended (clean close or failure), for the I/O task.
     end: Option<Result<(), Failure>>,
+    /// The I/O task reads now (data streams in); the application's poll handle is stopped.
+    io: bool,
+    /// Quiet reads in a row by the I/O task (see [`QUIET_READS`]).
+    quiet: u8,
 }
 
 /// What a read on the application's thread did.
@@ -55,13 +87,16 @@ pub enum AppReadOutcome {
     Gone,
     /// (From the I/O task) the read stopped at its budget: more data may wait unread.
     More,
+    /// (On the application's thread) data streams in: stop watching the socket, the I/O
+    /// task reads it from now on. `events`: deliver the events this read made.
+    Handoff { events: bool },
 }
 
 impl Shared {
-    /// Says whether the application watches sockets itself (set once JS registered its
-    /// poll handle); the next plain TCP connection follows it.
-    pub fn set_app_reads(&self, on: bool) {
-        self.lock().app_reads = on;
+    /// Says which thread reads plain TCP (the application's only once JS registered its
+    /// poll handle); the next connection follows it.
+    pub fn set_read_thread(&self, t: ReadThread) {
+        self.lock().read_thread = t;
     }
 
     /// Takes a fresh TCP connection for reading on the application's thread. Returns the
@@ -86,6 +121,8 @@ impl Shared {
             decoder,
             id,
             end: None,
+            io: false,
+            quiet: 0,
         });
         // The application learns of the socket when it drains: make it drain.
         if !g.signaled {
@@ -114,8 +151,33 @@ impl Shared {
     /// The socket the application should watch now, with the connection's id.
     pub fn app_socket(&self) -> Option<(u64, RawFd, Arc<AppSocket>)> {
         let g = self.lock();
-        let r = g.app.as_ref().filter(|r| r.end.is_none())?;
+        let r = g.app.as_ref().filter(|r| r.end.is_none() && !r.io)?;
         Some((r.id, r.sock.as_raw_fd(), r.sock.clone()))
+    }
+
+    /// Who reads the current connection: `js` (the application), `io` (the I/O task,
+    /// handed over while data streams in), `none` (no connection read by the application).
+    pub fn current_reader(&self) -> &'static str {
+        match self.lock().app.as_ref() {
+            Some(r) if r.end.is_none() => {
+                if r.io {
+                    "io"
+                } else {
+                    "js"
+                }
+            }
+            _ => "none",
+        }
+    }
+
+    /// The socket of connection `id` while the I/O task reads it (data streams in).
+    pub(super) fn io_read_socket(&self, id: u64) -> Option<Arc<AppSocket>> {
+        let g = self.lock();
+        let r = g
+            .app
+            .as_ref()
+            .filter(|r| r.id == id && r.end.is_none() && r.io)?;
+        Some(r.sock.clone())
     }
 
     /// Reads what waits on connection `id` without blocking, and handles its packets.
@@ -130,15 +192,38 @@ impl Shared {
             g.app = Some(r);
             return AppReadOutcome::Gone;
         }
+        let idle = !g.signaled && g.events.is_empty();
         g.in_app_read = app;
-        let (end, more) = self.read_into(&mut g, &mut r);
+        let (end, more, total) = self.read_into(&mut g, &mut r);
         self.flush(&mut g);
         g.in_app_read = false;
         let ended = end.is_some();
         r.end = end;
+        let handoff = app && !ended && g.read_thread == ReadThread::Adaptive && total >= STREAMING;
+        let mut hand_back = false;
+        if handoff {
+            r.io = true;
+            r.quiet = 0;
+        } else if !app && r.io {
+            r.quiet = if idle && total < QUIET_BYTES {
+                r.quiet + 1
+            } else {
+                0
+            };
+            hand_back = r.quiet >= QUIET_READS;
+            if hand_back {
+                // The application starts its poll handle again when it next drains.
+                r.io = false;
+                r.quiet = 0;
+            }
+        }
         g.app = Some(r);
         let events = app && !g.events.is_empty();
         if events {
+            g.signaled = true;
+        }
+        let drain = hand_back && !g.signaled;
+        if drain {
             g.signaled = true;
         }
         // The packets read may bring the session's next deadline forward (a CONNACK
@@ -149,10 +234,15 @@ impl Shared {
             _ => false,
         };
         drop(g);
-        if ended || sooner {
+        if ended || sooner || handoff {
             self.wake.notify_one();
         }
-        if events {
+        if drain {
+            (self.notify)();
+        }
+        if handoff {
+            AppReadOutcome::Handoff { events }
+        } else if events {
             AppReadOutcome::Events
         } else if more && !app {
             AppReadOutcome::More
@@ -162,12 +252,16 @@ impl Shared {
     }
 
     /// Reads until the socket is empty or the budget is spent. Returns how the connection
-    /// ended, if it did, and whether the budget ran out.
-    fn read_into(&self, g: &mut Inner, r: &mut AppRead) -> (Option<Result<(), Failure>>, bool) {
+    /// ended, if it did, whether the budget ran out, and how many bytes were read.
+    fn read_into(
+        &self,
+        g: &mut Inner,
+        r: &mut AppRead,
+    ) -> (Option<Result<(), Failure>>, bool, usize) {
         let mut total = 0;
         loop {
             if total >= READ_BUDGET {
-                return (None, true);
+                return (None, true, total);
             }
             if r.buf.capacity() - r.buf.len() < 4096 {
                 r.buf.reserve(64 * 1024);
@@ -175,24 +269,33 @@ impl Shared {
             let room = r.buf.capacity() - r.buf.len();
             match recv(r.sock.get_ref(), &mut r.buf) {
                 // The server closed its side cleanly: a close, not an error.
-                Ok(0) => return (Some(Ok(())), false),
+                Ok(0) => return (Some(Ok(())), false, total),
                 Ok(n) => {
                     total += n;
                     if let Err(f) = self.take_packets(g, &mut r.buf, &mut r.decoder) {
-                        return (Some(Err(f)), false);
+                        return (Some(Err(f)), false, total);
                     }
                     if n < room {
                         // The socket had less than we offered: it is empty now, and the
                         // syscall that would say so is saved.
-                        return (None, false);
+                        return (None, false, total);
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (None, false),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (None, false, total),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return (Some(Err(io_failure(&e))), false),
+                Err(e) => return (Some(Err(io_failure(&e))), false, total),
             }
         }
     }
+}
+
+/// The socket under a second descriptor, registered with tokio for readability: what the
+/// I/O task waits on while it reads the connection.
+pub(super) fn watch_readable(sock: &AppSocket) -> io::Result<AppSocket> {
+    let dup = sock.get_ref().try_clone()?;
+    // SAFETY: the clone owns its own descriptor, open until the AsyncFd drops it.
+    unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }
+        .map_err(|e| e.into_parts().1)
 }
 
 /// Reads what the socket has into the free room of `buf`, without blocking.

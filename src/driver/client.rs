@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls::ClientConfig;
 
 #[cfg(unix)]
-use super::app_read::AppReadOutcome;
+use super::app_read::{AppReadOutcome, AppSocket, ReadThread};
 use super::js_stream::{Feed, JsStream};
 use super::writer::{self, Direct, Writer};
 use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
@@ -198,9 +198,9 @@ pub struct Inner {
     writing: bool,
     /// Where JS feeds its Duplex's bytes, while a JS-stream connection is open.
     feed: Option<UnboundedSender<Feed>>,
-    /// The application reads plain TCP sockets on its thread (see [`super::app_read`]).
+    /// Which thread reads plain TCP sockets (see [`super::app_read`]).
     #[cfg(unix)]
-    pub(super) app_reads: bool,
+    pub(super) read_thread: ReadThread,
     /// The current connection's state when the application reads it.
     #[cfg(unix)]
     pub(super) app: Option<super::app_read::AppRead>,
@@ -247,7 +247,7 @@ impl Shared {
                 writing: false,
                 feed: None,
                 #[cfg(unix)]
-                app_reads: false,
+                read_thread: ReadThread::Io,
                 #[cfg(unix)]
                 app: None,
                 #[cfg(unix)]
@@ -561,7 +561,7 @@ async fn tcp_connection(
     cfg: &Config,
 ) -> Result<(), Failure> {
     #[cfg(unix)]
-    if shared.lock().app_reads {
+    if shared.lock().read_thread != ReadThread::Io {
         let (sock, id) = shared
             .begin_app_read(stream, decoder(shared, cfg))
             .map_err(|e| io_failure(&e))?;
@@ -735,12 +735,24 @@ async fn task_reader(
 }
 
 /// The application's thread reads the connection; this task keeps its timers, reading
-/// what waits itself before a timer runs (the application may be busy).
+/// what waits itself before a timer runs (the application may be busy), and reads the
+/// connection while the application's read handed it over (data streams in).
 #[cfg(unix)]
 async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
+    // While this task reads: the socket under a second descriptor, registered for
+    // readability (the first stays registered for writability only).
+    let mut watch: Option<AppSocket> = None;
+    let mut paused = false;
     loop {
         if let Some(end) = shared.take_app_end(id) {
             return end;
+        }
+        match (shared.io_read_socket(id), watch.is_some()) {
+            (Some(sock), false) => {
+                watch = Some(super::app_read::watch_readable(&sock).map_err(|e| io_failure(&e))?);
+            }
+            (None, true) => watch = None,
+            _ => {}
         }
         let deadline = {
             let mut g = shared.lock();
@@ -761,6 +773,18 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
                 shared.flush(&mut g);
                 r.map_err(session_failure)?;
             }
+            ready = readable(watch.as_ref()), if !paused => {
+                let mut guard = ready.map_err(|e| io_failure(&e))?;
+                if shared.read_app(id, false) != AppReadOutcome::More {
+                    // The read emptied the socket; its next data is a new edge.
+                    guard.clear_ready();
+                }
+                // The application is behind: read on once it drained.
+                paused = shared.backlogged();
+            }
+            _ = shared.drained.notified(), if paused => {
+                paused = shared.backlogged();
+            }
             _ = shared.wake.notified() => {
                 match woken(shared) {
                     Woken::Stop => return Ok(()),
@@ -780,6 +804,17 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
                 }
             }
         }
+    }
+}
+
+/// Waits until `watch` is readable; never, without one.
+#[cfg(unix)]
+async fn readable(
+    watch: Option<&AppSocket>,
+) -> std::io::Result<tokio::io::unix::AsyncFdReadyGuard<'_, std::net::TcpStream>> {
+    match watch {
+        Some(w) => w.readable().await,
+        None => std::future::pending().await,
     }
 }
 
