@@ -40,6 +40,10 @@ pub type AppSocket = AsyncFd<std::net::TcpStream>;
 /// run other work (the poll handle fires again while more waits).
 const READ_BUDGET: usize = 1 << 20;
 
+/// Most bytes one read by the I/O task takes before the application hears of what they
+/// held: small enough that it handles one batch while the next is decoded.
+const IO_READ_BUDGET: usize = 64 * 1024;
+
 /// A read that finds this much waiting means data streams: the I/O thread reads on.
 const STREAMING: usize = 64 * 1024;
 
@@ -194,7 +198,8 @@ impl Shared {
         }
         let idle = !g.signaled && g.events.is_empty();
         g.in_app_read = app;
-        let (end, more, total) = self.read_into(&mut g, &mut r);
+        let budget = if app { READ_BUDGET } else { IO_READ_BUDGET };
+        let (end, more, total) = self.read_into(&mut g, &mut r, budget);
         self.flush(&mut g);
         g.in_app_read = false;
         let ended = end.is_some();
@@ -251,16 +256,17 @@ impl Shared {
         }
     }
 
-    /// Reads until the socket is empty or the budget is spent. Returns how the connection
+    /// Reads until the socket is empty or `budget` is spent. Returns how the connection
     /// ended, if it did, whether the budget ran out, and how many bytes were read.
     fn read_into(
         &self,
         g: &mut Inner,
         r: &mut AppRead,
+        budget: usize,
     ) -> (Option<Result<(), Failure>>, bool, usize) {
         let mut total = 0;
         loop {
-            if total >= READ_BUDGET {
+            if total >= budget {
                 return (None, true, total);
             }
             if r.buf.capacity() - r.buf.len() < 4096 {
