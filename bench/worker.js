@@ -3,7 +3,8 @@
 // One measurement in a fresh process: `node bench/worker.js '<json>'` prints one JSON line
 // { seconds, cpu, rss }: wall time, the main thread's CPU seconds (Linux /proc), peak RSS.
 // impl: 'ours' (this package), 'ours-io' / 'ours-js' (the same, reading plain TCP always
-// on the I/O thread / the JS thread), 'mqtt' (MQTT.js) or 'floor' (plain JS, no socket).
+// on the I/O thread / the JS thread), 'mqtt' (MQTT.js), 'floor' (plain JS, no socket) or
+// 'socket' (a plain socket reading without parsing: the transport's ceiling).
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -100,6 +101,30 @@ function floor () {
   }
   if (got !== n) throw new Error('floor lost messages')
   finish(t0, cpu0)
+}
+
+/**
+ * The transport's ceiling for receiving: a plain net.Socket subscribes (CONNECT and
+ * SUBSCRIBE made by our generator) and counts bytes until `n` payloads' worth arrived, with
+ * no parsing at all. No MQTT client on this machine can receive faster from this source.
+ */
+function socket () {
+  const net = require('node:net')
+  const { generate } = require('../packet.js')
+  const { n, size, qos } = args
+  const want = n * size
+  let got = 0
+  let t0
+  let cpu0
+  const s = net.connect(args.port, '127.0.0.1', () => {
+    s.write(generate({ cmd: 'connect', clientId: `socket-${process.pid}`, protocolVersion: 4, keepalive: 60, clean: true }))
+    s.write(generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: `bench/recv/${n}/${size}/${qos}`, qos }] }))
+  })
+  s.on('data', (d) => {
+    if (!t0) { t0 = process.hrtime.bigint(); cpu0 = mainThreadCpu() }
+    got += d.length
+    if (got >= want) finish(t0, cpu0)
+  })
 }
 
 /**
@@ -237,4 +262,5 @@ function connections () {
 
 const scenarios = { receive, publish, e2eSub, e2ePub, latency, connections }
 if (args.impl === 'floor') floor()
+else if (args.impl === 'socket') socket()
 else scenarios[args.scenario]()
