@@ -36,6 +36,26 @@ test('topic filter matching: + one level, # the rest, $ topics kept out of wildc
   assert.ok(!matches('a/b', 'a/b/c'))
 })
 
+test('demo broker over WebSocket (webSocket: true): QoS 1 from MQTT.js to this package over ws://', { skip: upstream && 'uses this package\'s server API' }, async () => {
+  const broker = createBroker({ webSocket: true })
+  broker.listen(0, '127.0.0.1')
+  await once(broker, 'listening')
+  const url = `ws://127.0.0.1:${broker.address().port}/mqtt`
+  const sub = ours.connect(url, { reconnectPeriod: 0 })
+  const pub = mqttjs.connect(url, { reconnectPeriod: 0 })
+  try {
+    await withTimeout(Promise.all([once(sub, 'connect'), once(pub, 'connect')]), 5000, 'connect')
+    await sub.subscribeAsync('ws/+', { qos: 1 })
+    const got = withTimeout(once(sub, 'message'), 5000, 'message')
+    await pub.publishAsync('ws/a', 'over websocket', { qos: 1 })
+    const [topic, payload, packet] = await got
+    assert.deepStrictEqual([topic, payload.toString(), packet.qos], ['ws/a', 'over websocket', 1])
+  } finally {
+    await Promise.all([sub.endAsync(), pub.endAsync()])
+    await new Promise((resolve) => broker.close(resolve))
+  }
+})
+
 test('demo broker: wildcards, retained messages, QoS 0 and 1, will messages, with both clients', { skip: upstream && 'uses this package\'s server API' }, async () => {
   const broker = createBroker()
   const url = await start(broker)

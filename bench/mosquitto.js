@@ -1,13 +1,15 @@
 'use strict'
 
 // Benchmarks through a real Mosquitto on loopback: end to end (a publisher process and a
-// subscriber process), QoS 1 round-trip latency, and 1,000 idle connections. mqtt-napi and
+// subscriber process; over WebSocket through the demo broker), QoS 1 round-trip latency,
+// and 1,000 idle connections. mqtt-napi and
 // MQTT.js alternate A B A B; every run is a fresh process (bench/worker.js).
 
 const { startBroker } = require('../__test__/helpers/broker')
 const { makeCerts } = require('../__test__/helpers/certs')
 const { median, report } = require('./lib/stats')
-const { runWorker, e2e } = require('./lib/workers')
+const { runWorker, e2e, processCpu } = require('./lib/workers')
+const { startDemoBroker } = require('./lib/demo-broker')
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
 const IMPLS = ['ours', 'mqtt']
@@ -20,12 +22,25 @@ async function main () {
   const broker = await startBroker(['max_queued_messages 0', 'max_inflight_messages 0', 'set_tcp_nodelay true'])
   try {
     const rows = []
+    // Mosquitto's own CPU per message and how busy it was: what bounds these rows.
+    const busy = []
     for (const [qos, n] of [[0, 100000], [1, 50000], [2, 20000]]) {
       const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
+      const cpu = Object.fromEntries(IMPLS.map((i) => [i, []]))
+      const load = Object.fromEntries(IMPLS.map((i) => [i, []]))
       for (let r = 0; r < ROUNDS; r++) {
-        for (const impl of IMPLS) res[impl].push(n / (await e2e(impl, broker.port, n, qos)).seconds)
+        for (const impl of IMPLS) {
+          const c0 = processCpu(broker.pid)
+          const { seconds } = await e2e(impl, broker.port, n, qos)
+          const used = processCpu(broker.pid) - c0
+          res[impl].push(n / seconds)
+          cpu[impl].push((used / n) * 1e6)
+          // Idle while the processes start: its CPU falls in the measured stretch.
+          load[impl].push(used / seconds)
+        }
       }
       rows.push({ name: `end to end QoS ${qos}, 16 B`, ours: res.ours, theirs: res.mqtt })
+      busy.push(`| QoS ${qos} | ${median(cpu.ours).toFixed(1)} us | ${median(cpu.mqtt).toFixed(1)} us | ${(100 * median(load.ours)).toFixed(0)}% | ${(100 * median(load.mqtt)).toFixed(0)}% |`)
     }
     // The same over TLS: a second Mosquitto with a TLS listener and a certificate made here.
     const certs = makeCerts()
@@ -40,7 +55,25 @@ async function main () {
       await tlsBroker.stop()
       certs.remove()
     }
-    report(`end to end through Mosquitto, publisher process -> subscriber process (messages/s, ${ROUNDS} rounds)`, rows)
+    // Over WebSocket: Debian's Mosquitto has no WebSocket listener, so through the demo
+    // broker (examples/broker.js: JS on this package's server API, its own process), over
+    // WebSocket and, for comparison, over plain TCP. That broker is the bottleneck.
+    for (const webSocket of [false, true]) {
+      const demo = await startDemoBroker(webSocket)
+      try {
+        const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
+        for (let r = 0; r < ROUNDS; r++) {
+          for (const impl of IMPLS) res[impl].push(20000 / (await e2e(impl, demo.port, 20000, 1, webSocket ? { transport: 'ws' } : {})).seconds)
+        }
+        rows.push({ name: `end to end QoS 1, 16 B, demo broker, over ${webSocket ? 'WebSocket' : 'TCP'}`, ours: res.ours, theirs: res.mqtt })
+      } finally {
+        demo.stop()
+      }
+    }
+    report(`end to end, publisher process -> subscriber process (messages/s, ${ROUNDS} rounds)`, rows)
+    console.log('\n| Mosquitto during end to end | its CPU per message, with mqtt-napi | with MQTT.js | busy (its CPU / the measured time), with mqtt-napi | with MQTT.js |')
+    console.log('|---|---|---|---|---|')
+    for (const b of busy) console.log(b)
 
     const lat = Object.fromEntries(IMPLS.map((i) => [i, []]))
     for (let r = 0; r < ROUNDS; r++) {

@@ -8,6 +8,7 @@
 //
 //   const { createBroker } = require('mqtt-napi/examples/broker')
 //   const broker = createBroker(); broker.listen(1883, '127.0.0.1')
+//   createBroker({ webSocket: true }).listen(8083)   // ws://127.0.0.1:8083/mqtt
 
 const mqtt = require('..')
 
@@ -30,7 +31,8 @@ function createBroker (opts = {}) {
   const clients = new Map() // clientId -> session
   const retained = new Map() // topic -> publish packet
 
-  const server = mqtt.createServer((conn) => {
+  // One handler per connection, whichever server accepted it.
+  const onClient = (conn) => {
     let session = null
     let timer = null
 
@@ -126,7 +128,9 @@ function createBroker (opts = {}) {
       close('disconnect')
       conn.destroy()
     })
-  })
+  }
+  // opts.webSocket: MQTT over WebSocket on path /mqtt (createWebSocketServer, the ws package).
+  const server = opts.webSocket ? mqtt.createWebSocketServer({ path: '/mqtt' }, onClient) : mqtt.createServer(onClient)
 
   /** Sends a message to one subscriber at `qos` (at most what it published with). */
   function deliver (s, p, qos, retain) {
@@ -171,7 +175,8 @@ module.exports = { createBroker, matches }
 if (require.main === module) {
   const port = Number(process.argv[2] || 1883)
   const host = process.argv[3] || '127.0.0.1'
-  createBroker({ log: console.log }).listen(port, host, function () {
-    console.log(`mqtt-napi demo broker (development only) listening on ${host}:${this.address().port}`)
+  const webSocket = process.argv[4] === 'ws'
+  createBroker({ log: console.log, webSocket }).listen(port, host, function () {
+    console.log(`mqtt-napi demo broker (development only) listening on ${webSocket ? 'ws://' : ''}${host}:${this.address().port}${webSocket ? '/mqtt' : ''}`)
   })
 }

@@ -42,7 +42,7 @@ async function waitForPort (port, ms) {
   throw new Error(`mosquitto did not listen on ${port} within ${ms} ms`)
 }
 
-/** Starts Mosquitto; returns { port, url, stop() }. `extra` lines go into its config. */
+/** Starts Mosquitto; returns { port, url, pid, stop() }. `extra` lines go into its config. */
 async function startBroker (extra = []) {
   const port = await freePort()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-broker-'))
@@ -61,6 +61,7 @@ async function startBroker (extra = []) {
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    pid: proc.pid,
     async stop () {
       proc.kill('SIGTERM')
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))])

@@ -42,4 +42,11 @@ function e2e (impl, port, n, qos, extra = {}) {
   })
 }
 
-module.exports = { runWorker, e2e }
+/** CPU seconds (user + system) process `pid` has used so far (Linux /proc). */
+function processCpu (pid) {
+  const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+
+module.exports = { runWorker, e2e, processCpu }
