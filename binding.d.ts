@@ -86,10 +86,11 @@ export declare class NativeParser {
 }
 
 /**
- * Every waiting event, as `[words, bytes]`: event records on a tape (see the module
- * docs) and the bytes their ranges point into.
+ * Every waiting event, as `[words, bytes, large]`: event records on a tape (see the
+ * module docs), the bytes their ranges point into, and the large payloads that travel as
+ * Buffers of their own (undefined when none).
  */
-export declare function clientDrain(handle: number): [Uint32Array, Buffer]
+export declare function clientDrain(handle: number): [Uint32Array, Buffer, Array<Buffer> | undefined | null]
 
 /**
  * Encodes the packet described by the tape record in `tape` (strings in `data`, a PUBLISH

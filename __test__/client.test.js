@@ -67,6 +67,34 @@ test('messages at QoS 0, 1 and 2 arrive once each with topic, Buffer payload and
   await Promise.all([sub.endAsync(), pub.endAsync()])
 })
 
+test('small and large payloads mixed in one stream arrive whole, in order, as Buffers a listener may keep and write to', async () => {
+  const sub = await connected()
+  const pub = await connected()
+  // 16 KiB and up leave the native side as Buffers of their own (src/binding/tape.rs).
+  const sizes = [10, 20000, 100, 16384, 16383, 70000, 0, 300000, 5]
+  const n = 60
+  const fill = (i) => Buffer.alloc(sizes[i % sizes.length], i % 251)
+  await sub.subscribeAsync('mixed/#', { qos: 1 })
+  const kept = []
+  const done = new Promise((resolve) => sub.on('message', (topic, payload) => {
+    const i = kept.length
+    const whole = payload.length === sizes[i % sizes.length] && payload.every((b) => b === i % 251)
+    kept.push([topic, payload, whole])
+    // A listener may write to what it got; no later message may touch it.
+    payload.fill(0xee)
+    if (kept.length === n) resolve()
+  }))
+  for (let i = 0; i < n; i++) pub.publish(`mixed/${i}`, fill(i), { qos: 1 })
+  await withTimeout(done, 10000, 'messages')
+  kept.forEach(([topic, payload, whole], i) => {
+    assert.strictEqual(topic, `mixed/${i}`)
+    assert.ok(Buffer.isBuffer(payload), `message ${i} payload is a Buffer`)
+    assert.ok(whole, `message ${i} arrived whole (${payload.length} bytes)`)
+    assert.ok(payload.every((b) => b === 0xee), `message ${i} is as its listener left it`)
+  })
+  await Promise.all([sub.endAsync(), pub.endAsync()])
+})
+
 test('each publish callback fires exactly once, in order for QoS 1', async () => {
   const c = await connected()
   const calls = []

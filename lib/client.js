@@ -252,8 +252,8 @@ class MqttClient extends EventEmitter {
 
   _drain () {
     if (!this._native) return
-    const [t, bytes] = native.clientDrain(this._h)
-    this._batches.push({ t, bytes, i: 0 })
+    const [t, bytes, large] = native.clientDrain(this._h)
+    this._batches.push({ t, bytes, large, i: 0 })
     this._runBatches()
   }
 
@@ -263,13 +263,13 @@ class MqttClient extends EventEmitter {
     const batches = this._batches
     while (batches.length > 0) {
       const batch = batches[0]
-      const { t, bytes } = batch
+      const { t, bytes, large } = batch
       while (batch.i < t.length) {
         const kind = t[batch.i++]
         try {
           switch (kind) {
             case PACKET: {
-              const [packet, next] = readPacket(t, batch.i, bytes)
+              const [packet, next] = readPacket(t, batch.i, bytes, large)
               batch.i = next
               this._onPacket(packet)
               break

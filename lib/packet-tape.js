@@ -113,11 +113,12 @@ function readProps (t, i, data, target) {
 }
 
 /**
- * Builds the packet object of the record at tape[i].
- * @param {Uint32Array} t @param {number} i @param {Buffer} data
+ * Builds the packet object of the record at tape[i]. `large`: a drain's payloads that
+ * travel as Buffers of their own (a PUBLISH payload RANGE of 0xffffffff k names the k-th).
+ * @param {Uint32Array} t @param {number} i @param {Buffer} data @param {Buffer[]} [large]
  * @returns {[any, number]} the packet and the index of the next record
  */
-function readPacket (t, i, data) {
+function readPacket (t, i, data, large) {
   const head = t[i]
   const first = head & 0xff
   const version = (head >> 8) & 0xff
@@ -140,7 +141,7 @@ function readPacket (t, i, data) {
       i += 5
       if (v5) i = readProps(t, i, data, p)
       else i++
-      p.payload = data.subarray(ps, pe)
+      p.payload = ps === 0xffffffff && large ? large[pe] : data.subarray(ps, pe)
       return [p, i]
     }
     case 1: { // connect

@@ -459,6 +459,7 @@ pub(super) fn read_owned(tape: &[u32], data: &[u8], payload: &[u8]) -> Result<Pa
 pub(super) fn write_packet(
     words: &mut Vec<u32>,
     bytes: &mut Vec<u8>,
+    large: Option<&mut Vec<bytes::Bytes>>,
     p: &Packet,
     version: ProtocolVersion,
 ) {
@@ -466,6 +467,7 @@ pub(super) fn write_packet(
     TapeWriter {
         words,
         ranges: Ranges::Copied(bytes),
+        large,
     }
     .packet(p, version, p.first_byte(), body);
 }

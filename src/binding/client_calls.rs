@@ -19,6 +19,7 @@ use super::client::{
     OPEN_STREAM, PACKET, RECEIVED, RECONNECT, SENT, STREAM_END, STREAM_WRITE, WRITTEN,
 };
 use super::error::{invalid_arg, Code, JsError};
+use super::tape::OUT_OF_LINE;
 use bytes::Bytes;
 
 use crate::codec::{MqttStr, Packet, Properties, ProtocolVersion, Publish, QoS, MAX_PACKET_SIZE};
@@ -243,17 +244,25 @@ pub(super) fn client_write_mark(handle: u32) -> f64 {
     core(handle).map_or(0.0, |c| c.shared.write_mark() as f64)
 }
 
-/// Every waiting event, as `[words, bytes]`: event records on a tape (see the module
-/// docs) and the bytes their ranges point into.
+/// Every waiting event, as `[words, bytes, large]`: event records on a tape (see the
+/// module docs), the bytes their ranges point into, and the large payloads that travel as
+/// Buffers of their own (undefined when none).
 #[napi(catch_unwind)]
 pub fn client_drain<'env>(
     env: &'env Env,
     handle: u32,
-) -> Result<(Uint32Array, BufferSlice<'env>), JsError> {
+) -> Result<
+    (
+        Uint32Array,
+        BufferSlice<'env>,
+        Option<Vec<BufferSlice<'env>>>,
+    ),
+    JsError,
+> {
     let Ok(core) = core(handle) else {
         let empty = BufferSlice::copy_from(env, [])
             .map_err(|e| napi::Error::new(Code("ERR_MQTT_NAPI_BUFFER"), e.reason.clone()))?;
-        return Ok((Uint32Array::new(Vec::new()), empty));
+        return Ok((Uint32Array::new(Vec::new()), empty, None));
     };
     // A new connection to read on this thread, or the end of one, is noticed here.
     #[cfg(unix)]
@@ -265,6 +274,9 @@ pub fn client_drain<'env>(
     let size: usize = events
         .iter()
         .map(|e| match e {
+            ClientEvent::Session(Event::Publish(p)) if p.payload.len() >= OUT_OF_LINE => {
+                p.topic.len() + p.properties.body_len()
+            }
             ClientEvent::Session(Event::Publish(p)) => {
                 p.payload.len() + p.topic.len() + p.properties.body_len()
             }
@@ -275,19 +287,21 @@ pub fn client_drain<'env>(
     let mut bytes = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
     bytes.clear();
     bytes.reserve(size);
+    let mut large = Vec::new();
     for e in events {
         match e {
             ClientEvent::Session(ev) => {
                 words.push(PACKET);
-                write_packet(&mut words, &mut bytes, &event_packet(ev), version);
+                let p = event_packet(ev);
+                write_packet(&mut words, &mut bytes, Some(&mut large), &p, version);
             }
             ClientEvent::Sent(p) => {
                 words.push(SENT);
-                write_packet(&mut words, &mut bytes, &p, version);
+                write_packet(&mut words, &mut bytes, None, &p, version);
             }
             ClientEvent::Received(p) => {
                 words.push(RECEIVED);
-                write_packet(&mut words, &mut bytes, &p, version);
+                write_packet(&mut words, &mut bytes, None, &p, version);
             }
             ClientEvent::Error { code, message } => {
                 words.push(ERROR);
@@ -325,5 +339,36 @@ pub fn client_drain<'env>(
     if bytes.capacity() <= MAX_SCRATCH {
         SCRATCH.with(|s| *s.borrow_mut() = bytes);
     }
-    Ok((Uint32Array::new(words), out?))
+    let large = if large.is_empty() {
+        None
+    } else {
+        Some(
+            large
+                .into_iter()
+                .map(|b| out_of_line(env, b))
+                .collect::<napi::Result<Vec<_>>>()
+                .map_err(|e| napi::Error::new(Code("ERR_MQTT_NAPI_BUFFER"), e.reason.clone()))?,
+        )
+    };
+    Ok((Uint32Array::new(words), out?, large))
+}
+
+/// A large payload as a Buffer of its own over the bytes as read: no copy. V8 is told of
+/// the memory it holds (so its collections keep pace with it), and freeing the Buffer
+/// frees the bytes.
+fn out_of_line(env: &Env, b: Bytes) -> napi::Result<BufferSlice<'_>> {
+    let len = b.len();
+    let ptr = b.as_ptr().cast_mut();
+    // SAFETY: `ptr..ptr + len` stays valid while `b` lives, and `b` lives in the finalizer
+    // hint until the Buffer is collected. No other Buffer starts at this address while
+    // this one lives: each payload is its own range of the bytes read, and nothing in Rust
+    // reads these bytes again (JS may write to them).
+    let buf = unsafe {
+        BufferSlice::from_external(env, ptr, len, b, |env, b| {
+            let _ = env.adjust_external_memory(-(b.len() as i64));
+            drop(b);
+        })
+    }?;
+    let _ = env.adjust_external_memory(len as i64);
+    Ok(buf)
 }

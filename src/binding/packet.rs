@@ -131,6 +131,7 @@ impl NativeParser {
             TapeWriter {
                 words: &mut self.record,
                 ranges: Ranges::Borrowed(base),
+                large: None,
             }
             .packet(&packet, level, header.first_byte, header.body_len);
             if words + self.record.len() > tape.len() {

@@ -24,6 +24,8 @@
 //! DISCONNECT, AUTH := reason_code PROPS
 //! ```
 //! When encoding, a PUBLISH payload range points into the separate payload Buffer.
+//! In a drain, a PUBLISH payload of [`OUT_OF_LINE`] bytes or more is not copied: its
+//! RANGE is `u32::MAX k`, the k-th Buffer of the drain's list of payloads.
 
 use bytes::Bytes;
 
@@ -41,10 +43,16 @@ pub(crate) enum Ranges<'a> {
     Copied(&'a mut Vec<u8>),
 }
 
+/// Payloads this large leave a drain as Buffers of their own over the bytes as read (no
+/// copy), not through the drain's shared Buffer.
+pub(crate) const OUT_OF_LINE: usize = 16 * 1024;
+
 /// Appends packet records to a word vector.
 pub(crate) struct TapeWriter<'a> {
     pub(crate) words: &'a mut Vec<u32>,
     pub(crate) ranges: Ranges<'a>,
+    /// Where large PUBLISH payloads go instead (see [`OUT_OF_LINE`]), when given.
+    pub(crate) large: Option<&'a mut Vec<Bytes>>,
 }
 
 impl TapeWriter<'_> {
@@ -125,7 +133,14 @@ impl TapeWriter<'_> {
             Packet::Publish(p) => {
                 self.range(p.topic.as_bytes());
                 self.words.push(p.packet_id as u32);
-                self.range(&p.payload);
+                match self.large.as_deref_mut() {
+                    Some(large) if p.payload.len() >= OUT_OF_LINE => {
+                        self.words
+                            .extend_from_slice(&[u32::MAX, large.len() as u32]);
+                        large.push(p.payload.clone());
+                    }
+                    _ => self.range(&p.payload),
+                }
                 self.props(&p.properties);
             }
             Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
@@ -461,6 +476,7 @@ mod tests {
             let body = frame.split_off(h.header_len);
             let p = decoder.decode_body(h.first_byte, body)?;
             TapeWriter {
+                large: None,
                 words: &mut words,
                 ranges: Ranges::Borrowed(bytes.as_ptr() as usize),
             }
