@@ -14,6 +14,15 @@ const { startDemoBroker } = require('./lib/demo-broker')
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
 const IMPLS = ['ours', 'mqtt']
 
+/** One end-to-end row: `n` messages at `qos` through the broker on `port`, ROUNDS rounds. */
+async function e2eRow (name, port, n, qos, extra) {
+  const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const impl of IMPLS) res[impl].push(n / (await e2e(impl, port, n, qos, extra)).seconds)
+  }
+  return { name, ours: res.ours, theirs: res.mqtt }
+}
+
 async function main () {
   // No limit on queued QoS 1/2 messages per client (a slow subscriber must not lose any),
   // nor on messages in flight (Mosquitto refuses a 21st unacknowledged QoS 2 PUBLISH from a
@@ -46,11 +55,7 @@ async function main () {
     const certs = makeCerts()
     const tlsBroker = await startBroker(['max_queued_messages 0', 'max_inflight_messages 0', 'set_tcp_nodelay true', `cafile ${certs.caPath}`, `certfile ${certs.certPath}`, `keyfile ${certs.keyPath}`])
     try {
-      const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
-      for (let r = 0; r < ROUNDS; r++) {
-        for (const impl of IMPLS) res[impl].push(50000 / (await e2e(impl, tlsBroker.port, 50000, 1, { transport: 'tls', ca: certs.caPath })).seconds)
-      }
-      rows.push({ name: 'end to end QoS 1, 16 B, over TLS', ours: res.ours, theirs: res.mqtt })
+      rows.push(await e2eRow('end to end QoS 1, 16 B, over TLS', tlsBroker.port, 50000, 1, { transport: 'tls', ca: certs.caPath }))
     } finally {
       await tlsBroker.stop()
       certs.remove()
@@ -61,11 +66,7 @@ async function main () {
     for (const webSocket of [false, true]) {
       const demo = await startDemoBroker(webSocket)
       try {
-        const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
-        for (let r = 0; r < ROUNDS; r++) {
-          for (const impl of IMPLS) res[impl].push(20000 / (await e2e(impl, demo.port, 20000, 1, webSocket ? { transport: 'ws' } : {})).seconds)
-        }
-        rows.push({ name: `end to end QoS 1, 16 B, demo broker, over ${webSocket ? 'WebSocket' : 'TCP'}`, ours: res.ours, theirs: res.mqtt })
+        rows.push(await e2eRow(`end to end QoS 1, 16 B, demo broker, over ${webSocket ? 'WebSocket' : 'TCP'}`, demo.port, 20000, 1, webSocket ? { transport: 'ws' } : {}))
       } finally {
         demo.stop()
       }

@@ -274,11 +274,14 @@ pub fn client_drain<'env>(
     let size: usize = events
         .iter()
         .map(|e| match e {
-            ClientEvent::Session(Event::Publish(p)) if p.payload.len() >= OUT_OF_LINE => {
-                p.topic.len() + p.properties.body_len()
-            }
             ClientEvent::Session(Event::Publish(p)) => {
-                p.payload.len() + p.topic.len() + p.properties.body_len()
+                // Large payloads travel out of line, not through these bytes.
+                let payload = if p.payload.len() >= OUT_OF_LINE {
+                    0
+                } else {
+                    p.payload.len()
+                };
+                payload + p.topic.len() + p.properties.body_len()
             }
             ClientEvent::StreamWrite(b) => b.len(),
             _ => 64,

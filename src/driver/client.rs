@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls::ClientConfig;
 
 #[cfg(unix)]
-use super::app_read::{AppReadOutcome, AppSocket, ReadThread};
+use super::app_read::{watch_readable, AppReadOutcome, AppSocket, ReadThread};
 use super::js_stream::{Feed, JsStream};
 use super::writer::{self, Direct, Writer};
 use crate::codec::{DecodeError, Decoder, Packet, MAX_PACKET_SIZE};
@@ -749,7 +749,7 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
         }
         match (shared.io_read_socket(id), watch.is_some()) {
             (Some(sock), false) => {
-                watch = Some(super::app_read::watch_readable(&sock).map_err(|e| io_failure(&e))?);
+                watch = Some(watch_readable(&sock).map_err(|e| io_failure(&e))?);
             }
             (None, true) => watch = None,
             _ => {}
