@@ -48,6 +48,11 @@ export declare class NativeClient {
   feed(data: Uint8Array): boolean
   /** The JS Duplex of the current connection ended, closed or failed. */
   feedEnd(): void
+  /**
+   * Starts the next connection attempt to `host:port` with this CONNECT (a tape record),
+   * after a close (`appReconnects`); the session (in-flight flows, packet ids) carries on.
+   */
+  reconnect(host: string, port: number, connectTape: Uint32Array, data: Uint8Array): void
   /** Drops the current connection; reconnecting follows the usual rules. */
   dropConnection(): void
   /** Stops: after writing what is queued, or at once with `force`. */
@@ -140,6 +145,11 @@ export interface NativeClientOptions {
   unixPath?: string
   /** Connections are Duplex streams JS opens (MQTT.js `streamBuilder`). */
   jsStream?: boolean
+  /**
+   * JS decides when and where to reconnect (`reconnect`), as MQTT.js's reconnect timer
+   * does; `reconnectPeriod` and `servers` past the first are then not used here.
+   */
+  appReconnects?: boolean
 }
 
 /** Node's `tls.connect` options, with PEM contents already read by JS. */

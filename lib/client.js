@@ -13,8 +13,14 @@ const { fast } = native
 const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
 const { Store } = require('./store')
 const { DefaultMessageIdProvider } = require('./message-id')
-const { ReasonCodes, ErrorWithReasonCode, connackError } = require('./errors')
+const { nativeError, ErrorWithSubackPacket } = require('./errors')
 const { validateTopic, validateFilter } = require('./validate')
+const { nextServer } = require('./options')
+const { buildStream, openStream, endStream, writeStream } = require('./js-stream')
+const { handleConnack } = require('./handlers/connack')
+const { handlePublish } = require('./handlers/publish')
+const { handlePubrel } = require('./handlers/pubrel')
+const { handleAck } = require('./handlers/ack')
 
 const VERSION = require('../package.json').mqttjsVersion || '5.16.0'
 
@@ -31,6 +37,7 @@ const OPEN_STREAM = 9
 const STREAM_WRITE = 10
 const STREAM_END = 11
 
+/** MQTT.js's defaults, written into the options object the client keeps. */
 const DEFAULTS = {
   keepalive: 60,
   reschedulePings: true,
@@ -40,7 +47,7 @@ const DEFAULTS = {
   connectTimeout: 30 * 1000,
   clean: true,
   resubscribe: true,
-  queueQoSZero: true,
+  subscribeBatchSize: null,
   writeCache: true,
   timerVariant: 'auto'
 }
@@ -86,30 +93,41 @@ class MqttClient extends EventEmitter {
    */
   constructor (streamBuilder, options) {
     super()
+    // As MQTT.js: the options object given is the one kept, defaults written into it; it
+    // is read again at every (re)connect (a rotated password, a new will, reconnectPeriod).
+    this.options = options || {}
     /** @type {any} */
-    const o = { ...DEFAULTS, ...(options || {}) }
-    if (!o.clientId || typeof o.clientId !== 'string') o.clientId = options && typeof options.clientId === 'string' && o.protocolVersion >= 4 ? '' : defaultId()
-    if (o.protocolVersion === 3 && !options?.protocolId) o.protocolId = 'MQIsdp'
-    if (o.log === undefined) o.log = noop
-    if (!o.customHandleAcks) o.customHandleAcks = (_t, _m, _p, done) => done(null, 0)
-    this.options = o
+    const o = this.options
+    this._protocolIdGiven = o.protocolId !== undefined
+    for (const k of Object.keys(DEFAULTS)) {
+      if (o[k] === undefined) o[k] = /** @type {any} */ (DEFAULTS)[k]
+    }
+    this.log = typeof o.log === 'function' ? o.log : noop
+    this.noop = (/** @type {any} */ err) => { if (err) this.log('noop ::', err) }
+    o.clientId = typeof o.clientId === 'string' ? o.clientId : defaultId()
+    o.customHandleAcks = o.protocolVersion === 5 && o.customHandleAcks
+      ? o.customHandleAcks
+      : (/** @type {any[]} */ ...args) => args[3](null, 0)
     this.streamBuilder = streamBuilder
-    this.messageIdProvider = o.messageIdProvider || new DefaultMessageIdProvider()
+    this.messageIdProvider = o.messageIdProvider === undefined ? new DefaultMessageIdProvider() : o.messageIdProvider
     this.outgoingStore = o.outgoingStore || new Store()
     this.incomingStore = o.incomingStore || new Store()
-    this.queueQoSZero = o.queueQoSZero
+    this.queueQoSZero = o.queueQoSZero === undefined ? true : o.queueQoSZero
     this.connected = false
     this.disconnecting = false
     this.disconnected = false
     this.reconnecting = false
+    /** @type {any} MQTT.js's reconnect timer (an interval), set while waiting to reconnect. */
+    this.reconnectTimer = null
     /** @type {Array<{packet: any, cb: Function}>} */
     this.queue = []
     /** @type {Record<number, {volatile: boolean, cb: Function}>} */
     this.outgoing = {}
-    /** @type {Record<number, string>} */
+    /** @type {Record<number, any>} */
     this.messageIdToTopic = {}
     /** QoS 0 callbacks waiting for their bytes to be written, by write mark (ascending). */
     this._writeWaiters = []
+    /** @type {Record<string, any>} */
     this._resubscribeTopics = {}
     this._firstConnection = true
     /** @type {any} */
@@ -120,12 +138,20 @@ class MqttClient extends EventEmitter {
     this._h = 0
     this.stream = new NativeStream(this)
     this._builder = new TapeBuilder()
-    /** @type {Array<{t: Uint32Array, bytes: Buffer, i: number}>} */
+    /** @type {Array<{t: Uint32Array, bytes: Buffer, large: any, i: number}>} */
     this._batches = []
-    this._deferred = []
     /** @type {any} The Duplex of the current connection, with a streamBuilder. */
     this._jsStream = null
-    this.log = typeof o.log === 'function' ? o.log : noop
+    /** @type {any} The Duplex built for the attempt that starts, until the driver asks for it. */
+    this._nextStream = null
+    /** Counts connection attempts. */
+    this._attempts = 0
+    /** @type {(() => void) | null} end() waiting for in-flight messages: finishes it. */
+    this._endWaiting = null
+    /** @type {((err?: any) => void) | null} */
+    this._cleanUpDone = null
+    /** @type {(() => void) | null} */
+    this._deferredReconnect = null
     // packetsend/packetreceive for packets the native side writes or reads cost a copy
     // each: they are reported only while someone listens.
     this._observe = { sent: false, received: false }
@@ -136,8 +162,16 @@ class MqttClient extends EventEmitter {
     }
     this.on('newListener', (event) => this._updateObserve(event, 1))
     this.on('removeListener', (event) => this._updateObserve(event, 0))
+    // As MQTT.js, the client's own 'close' listener comes first: it sets up the reconnect
+    // (emitting 'offline') before the application's listeners run.
+    this.on('close', () => {
+      this.connected = false
+      this._setupReconnect()
+    })
     if (!o.manualConnect) this.connect()
   }
+
+  static defaultId () { return defaultId() }
 
   static get VERSION () { return VERSION }
 
@@ -151,14 +185,51 @@ class MqttClient extends EventEmitter {
     this._native?.observe(this._observe.sent, this._observe.received)
   }
 
-  /** Opens the connection (automatic unless `manualConnect`). */
+  /**
+   * Opens a connection (automatic unless `manualConnect`), reading the options anew: the
+   * CONNECT (credentials, clientId, keepalive, will, properties) and the server to use.
+   */
   connect () {
     const o = this.options
-    this.disconnected = false
+    this._clearReconnect()
+    if (this.disconnected && !this.reconnecting) {
+      this.incomingStore = o.incomingStore || new Store()
+      this.outgoingStore = o.outgoingStore || new Store()
+      this.disconnecting = false
+      this.disconnected = false
+    }
+    this._attempts++
+    const server = nextServer(this, o)
     if (!this.streamBuilder) this.streamBuilder = transformedWsBuilder(o)
-    const connect = {
+    if (typeof this.streamBuilder === 'function') {
+      // As MQTT.js: the stream is built now; a builder that throws throws here.
+      buildStream(this)
+    }
+    if (o.properties && !o.properties.authenticationMethod && o.properties.authenticationData) {
+      this.end(() => this.emit('error', new Error('Packet has no Authentication Method')))
+      return this
+    }
+    const b = this._builder
+    writePacket(b, this._connectPacket(), { protocolVersion: o.protocolVersion })
+    const nat = this._native
+    if (nat) {
+      // The session carries on (in-flight flows, packet ids); only the CONNECT and the
+      // server are new.
+      nat.reconnect(server.host, server.port, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
+      return this
+    }
+    this._startNative(server, b)
+    return this
+  }
+
+  /** The CONNECT for this attempt, from the options as they are now. */
+  _connectPacket () {
+    const o = this.options
+    return {
       cmd: 'connect',
-      protocolId: o.protocolId,
+      // MQTT 3.1 is named MQIsdp: a 3.1 CONNECT named MQTT (MQTT.js's default name) is
+      // refused by brokers, so the name follows the level unless given.
+      protocolId: o.protocolVersion === 3 && o.protocolId === 'MQTT' && !this._protocolIdGiven ? 'MQIsdp' : o.protocolId,
       protocolVersion: o.protocolVersion,
       clean: o.clean,
       clientId: o.clientId,
@@ -168,18 +239,18 @@ class MqttClient extends EventEmitter {
       will: o.will ? { ...o.will, payload: o.will.payload ?? '' } : undefined,
       properties: o.properties
     }
-    const b = this._builder
-    writePacket(b, connect, { protocolVersion: o.protocolVersion })
+  }
+
+  /** @param {{host: string, port: number}} server @param {any} b the CONNECT's tape */
+  _startNative (server, b) {
+    const o = this.options
     this._native = new native.NativeClient({
-      host: o.hostname || o.host || 'localhost',
-      port: Number(o.port) || 1883,
-      servers: Array.isArray(o.servers) && o.servers.length
-        ? o.servers.map((sv) => `${sv.host || sv.hostname || 'localhost'}:${Number(sv.port) || Number(o.port) || 1883}`)
-        : undefined,
-      reconnectPeriod: o.reconnectPeriod,
+      host: server.host,
+      port: server.port,
+      reconnectPeriod: 0,
       connectTimeout: o.connectTimeout,
       reschedulePings: o.reschedulePings !== false,
-      queueQosZero: o.queueQoSZero !== false,
+      queueQosZero: this.queueQoSZero !== false,
       resubscribe: o.resubscribe !== false,
       maxPacketSize: o.properties?.maximumPacketSize || 0,
       firstPacketId: Math.max(1, Math.floor(Math.random() * 65535)),
@@ -188,7 +259,8 @@ class MqttClient extends EventEmitter {
       tls: tlsOptions(o),
       ws: wsOptions(o),
       unixPath: o.unixSocket ? String(o.path || '') : undefined,
-      jsStream: typeof this.streamBuilder === 'function'
+      jsStream: typeof this.streamBuilder === 'function',
+      appReconnects: true
     }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
     const nat = this._native
     this._h = nat.handle()
@@ -200,7 +272,15 @@ class MqttClient extends EventEmitter {
       fast.clientReadWith(this._h, drain)
       nat.start(drain)
     })
-    return this
+  }
+
+  /** Stops and forgets the native client (its session ends with it). */
+  _abandonNative () {
+    const nat = this._native
+    if (!nat) return
+    this._native = null
+    this._h = 0
+    nat.dispose()
   }
 
   /**
@@ -294,14 +374,13 @@ class MqttClient extends EventEmitter {
               this._onWritten(upto, dropped)
               break
             }
-            case OPEN_STREAM: this._openStream(); break
+            case OPEN_STREAM: openStream(this, this._native); break
             case STREAM_WRITE: {
-              const s = this._jsStream
-              if (s && !s.destroyed) s.write(bytes.subarray(t[batch.i], t[batch.i + 1]))
+              writeStream(this, bytes.subarray(t[batch.i], t[batch.i + 1]))
               batch.i += 2
               break
             }
-            case STREAM_END: this._endStream(); break
+            case STREAM_END: endStream(this); break
             case CLOSE: this._onClose(); break
             case RECONNECT: this.emit('reconnect'); break
             case FINISHED: this._onFinished(); break
@@ -315,68 +394,28 @@ class MqttClient extends EventEmitter {
     }
   }
 
-  /** A connection attempt over a Duplex from the streamBuilder (MQTT.js's custom streams). */
-  _openStream () {
-    const nat = this._native
-    this._endStream()
-    let s
-    try {
-      s = this.streamBuilder(this)
-    } catch (err) {
-      this.emit('error', err)
-      nat.feedEnd()
-      return
-    }
-    this._jsStream = s
-    this.stream = s
-    const current = () => this._native === nat && this._jsStream === s
-    s.on('data', (/** @type {Buffer} */ chunk) => { if (current()) nat.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk) })
-    s.on('end', () => { if (current()) nat.feedEnd() })
-    s.on('close', () => { if (current()) nat.feedEnd() })
-    s.on('error', (/** @type {Error} */ err) => {
-      if (!current()) return
-      this.emit('error', err)
-      nat.feedEnd()
-    })
-  }
-
-  /** The native side is done with the current Duplex: end it (what was written goes out first). */
-  _endStream () {
-    const s = this._jsStream
-    if (!s) return
-    this._jsStream = null
-    if (typeof s.end === 'function' && !s.writableEnded) s.end()
-    if (typeof s.destroy === 'function') setTimeout(() => s.destroy(), 1000).unref()
-  }
-
   /** @param {any} packet */
   _onPacket (packet) {
     switch (packet.cmd) {
-      case 'connack': return this._onConnack(packet)
-      case 'publish': return this._onPublish(packet)
-      case 'pubrel': return this._onPubrel(packet)
-      case 'pubrec':
-        // A failed PUBREC (MQTT 5) ends the flow; a successful one moves it to PUBREL,
-        // which takes the PUBLISH's place in the store, as in MQTT.js.
-        if (packet.reasonCode >= 0x80) return this._onAck(packet)
-        return this.outgoingStore.put({ cmd: 'pubrel', qos: 2, messageId: packet.messageId }, noop)
-      case 'puback': case 'pubcomp': return this._onAck(packet)
-      case 'suback': case 'unsuback': return this._onAck(packet)
+      case 'connack': return handleConnack(this, packet)
+      case 'publish': return handlePublish(this, packet)
+      case 'pubrel': return handlePubrel(this, packet)
+      case 'puback': case 'pubrec': case 'pubcomp': case 'suback': case 'unsuback':
+        return handleAck(this, packet)
       case 'disconnect': return this.emit('disconnect', packet)
       case 'auth': return this.emit('auth', packet)
     }
   }
 
-  /** @param {any} packet */
-  _onConnack (packet) {
-    const rc = this.options.protocolVersion === 5 ? packet.reasonCode : packet.returnCode
-    this.connackPacket = packet
-    if (rc !== 0) {
-      this.emit('error', connackError(rc, this.options.protocolVersion))
+  /** A successful CONNACK (handlers/connack.js). @param {any} packet */
+  _onConnect (packet) {
+    if (this.disconnected) {
+      this.emit('connect', packet)
       return
     }
+    this.connackPacket = packet
+    this.messageIdProvider.clear?.()
     this.connected = true
-    this.reconnecting = false
     this._firstConnection = false
     this.emit('connect', packet)
     // QoS 0 publishes queued while offline were queued for writing with the CONNACK's
@@ -384,6 +423,20 @@ class MqttClient extends EventEmitter {
     const queued = this.queue
     this.queue = []
     for (const q of queued) this._afterWrite(q.cb)
+  }
+
+  /** The acks this client sends for incoming messages, written with the turn's flush. */
+  _acker () {
+    const h = this._h
+    const flush = () => this._scheduleFlush()
+    return {
+      /** @param {number} id @param {number} code */
+      puback (id, code) { if (h) { fast.clientAck(h, id, 1, code); flush() } },
+      /** @param {number} id @param {number} code */
+      pubrec (id, code) { if (h) { fast.clientAck(h, id, 2, code); flush() } },
+      /** @param {number} id */
+      pubcomp (id) { if (h) { fast.clientComplete(h, id); flush() } }
+    }
   }
 
   /** Calls `cb` once every byte queued so far is written (as a socket write callback). */
@@ -403,139 +456,88 @@ class MqttClient extends EventEmitter {
     for (const x of done) x.cb(dropped ? new Error('Connection closed before the message was written') : undefined)
   }
 
-  /** @param {any} packet */
-  _onPublish (packet) {
-    const { topic, payload, qos, messageId } = packet
-    const h = this._h
-    if (qos === 0) {
-      this.emit('message', topic, payload, packet)
-      this.handleMessage(packet, noop)
-      return
-    }
-    this.options.customHandleAcks(topic, payload, packet, (error, code) => {
-      if (typeof error === 'number') { code = error; error = null }
-      if (error) return this.emit('error', error)
-      code = code || 0
-      if (!ReasonCodes.validPubackCode(code)) return this.emit('error', new Error(`Wrong reason code for ${qos === 1 ? 'puback' : 'pubrec'}`))
-      if (qos === 1) {
-        if (!code) this.emit('message', topic, payload, packet)
-        this.handleMessage(packet, (err) => {
-          if (err) return
-          fast.clientAck(h, messageId, 1, code)
-          this._scheduleFlush()
-        })
-      } else if (code) {
-        fast.clientAck(h, messageId, 2, code)
-        this._scheduleFlush()
-      } else {
-        this.incomingStore.put(packet, () => { fast.clientAck(h, messageId, 2, 0); this._scheduleFlush() })
-      }
-    })
-  }
-
-  /** @param {any} pubrel */
-  _onPubrel (pubrel) {
-    const h = this._h
-    this.incomingStore.get(pubrel, (err, pub) => {
-      if (err || !pub) {
-        fast.clientComplete(h, pubrel.messageId)
-        this._scheduleFlush()
-        return
-      }
-      this.emit('message', pub.topic, pub.payload, pub)
-      this.handleMessage(pub, (err2) => {
-        if (err2) return
-        this.incomingStore.del(pub, noop)
-        fast.clientComplete(h, pubrel.messageId)
-        this._scheduleFlush()
-      })
-    })
-  }
-
-  /** @param {any} packet */
-  _onAck (packet) {
-    const id = packet.messageId
-    const entry = this.outgoing[id]
-    if (!entry) return
-    const rc = packet.reasonCode
-    delete this.outgoing[id]
-    this.messageIdProvider.deallocate?.(id)
-    if (packet.cmd === 'suback' || packet.cmd === 'unsuback') {
-      let err = null
-      if (packet.cmd === 'suback') {
-        for (const code of packet.granted) {
-          if (code & 0x80) {
-            err = new Error(`Subscribe error: ${ReasonCodes[code]}`)
-            // @ts-ignore
-            err.code = code
-          }
-        }
-      }
-      entry.cb(err, packet)
-    } else {
-      // As MQTT.js: the callback gets the stored PUBLISH; a reason code other than
-      // success (0) or no matching subscribers (16) is an error.
-      const err = rc && rc !== 16 ? new ErrorWithReasonCode(`Publish error: ${ReasonCodes[rc]}`, rc) : null
-      delete this.messageIdToTopic[id]
-      // After PUBREC the store holds the PUBREL, and that is what QoS 2 callbacks get.
-      const rel = packet.cmd === 'pubcomp' ? { cmd: 'pubrel', qos: 2, messageId: id } : null
-      this.outgoingStore.del({ messageId: id }, (_e, stored) => entry.cb(err, stored || rel))
-    }
-    if (this.disconnecting && Object.keys(this.outgoing).length === 0) this.emit('outgoingEmpty')
-  }
-
   /** @param {string} code @param {string} message */
   _onError (code, message) {
     if (code === 'ERR_MQTT_REFUSED') return // reported from the CONNACK
-    /** @type {any} */
-    const err = new Error(message)
-    err.code = code
-    // MQTT.js 5 emits every stream error that has a code, ECONNREFUSED included.
-    this.emit('error', err)
+    // MQTT.js 5 emits every stream error that has a code, ECONNREFUSED included (a client
+    // from connect() has an error listener of its own, so nothing is thrown).
+    this.emit('error', nativeError(code, message))
   }
 
+  /** The connection closed (the native driver now waits for connect() or the end). */
   _onClose () {
-    this.connected = false
     // client.stream stands for the connection: it closes with it, and the next
     // connection gets a fresh one, as MQTT.js builds a new stream per connection.
     const stream = this.stream
-    this.stream = new NativeStream(this)
-    stream.destroyed = true
-    stream.emit('close')
-    // MQTT.js announces 'offline' (once per outage) from its own 'close' listener, which
-    // runs before the application's: applications see 'offline' first.
-    if (!this.disconnecting && this.options.reconnectPeriod > 0 && !this.reconnecting) {
-      this.reconnecting = true
-      this.emit('offline')
+    if (stream instanceof NativeStream) {
+      this.stream = new NativeStream(this)
+      stream.destroyed = true
+      stream.emit('close')
     }
+    this._flushVolatile()
+    const attempts = this._attempts
     this.emit('close')
+    if (this._endWaiting) {
+      // end() was waiting for in-flight messages, but the connection is gone: finish.
+      const finish = this._endWaiting
+      this._endWaiting = null
+      finish()
+      return
+    }
+    // Nothing will reconnect (reconnectPeriod 0, or reconnectOnConnackError off): the
+    // native client is let go, so it holds nothing; connect()/reconnect() starts another.
+    if (!this.disconnecting && !this.reconnectTimer && this._attempts === attempts) this._abandonNative()
   }
 
-  _onFinished () {
-    const nat = this._native
-    this._native = null
-    this._h = 0
-    if (nat) nat.dispose()
-    this.connected = false
-    this.reconnecting = false
-    if (this.disconnecting) {
-      this.disconnected = true
-      this._failPending(new Error('Connection closed'))
-      const done = this._endCallback
-      this._endCallback = null
-      // As MQTT.js: the stores are closed (the built-in one forgets its packets), then 'end'.
-      closeStore(this.incomingStore, () => closeStore(this.outgoingStore, () => {
-        this.emit('end')
-        if (done) done()
-      }))
+  /** As MQTT.js, subscribes and unsubscribes waiting for their ack fail when the connection closes. */
+  _flushVolatile () {
+    for (const id of Object.keys(this.outgoing)) {
+      const entry = this.outgoing[/** @type {any} */ (id)]
+      if (!entry.volatile) continue
+      delete this.outgoing[/** @type {any} */ (id)]
+      this._native?.removeOutgoing(Number(id))
+      entry.cb(new Error('Connection closed'))
     }
+  }
+
+  _setupReconnect () {
+    const o = this.options
+    if (!this.disconnecting && !this.reconnectTimer && o.reconnectPeriod > 0) {
+      if (!this.reconnecting) {
+        this.emit('offline')
+        this.reconnecting = true
+      }
+      this.reconnectTimer = setInterval(() => this._reconnect(), o.reconnectPeriod)
+    }
+  }
+
+  _clearReconnect () {
+    if (this.reconnectTimer) {
+      clearInterval(this.reconnectTimer)
+      this.reconnectTimer = null
+    }
+  }
+
+  _reconnect () {
+    this.emit('reconnect')
+    if (this.connected) this.end(() => this.connect())
+    else this.connect()
+  }
+
+  /** The native driver stopped for good (after end()). */
+  _onFinished () {
+    this._abandonNative()
+    this.connected = false
+    const done = this._cleanUpDone
+    this._cleanUpDone = null
+    if (done) done()
   }
 
   /** @param {Error} err */
   _failPending (err) {
     const outgoing = this.outgoing
     this.outgoing = {}
-    for (const id of Object.keys(outgoing)) outgoing[id].cb(err)
+    for (const id of Object.keys(outgoing)) outgoing[/** @type {any} */ (id)].cb(err)
     const queued = this.queue.concat(this._writeWaiters)
     this.queue = []
     this._writeWaiters = []
@@ -654,67 +656,133 @@ class MqttClient extends EventEmitter {
   }
 
   /**
-   * subscribe(topic | topic[] | {topic: qos | opts}, [options], [callback])
+   * subscribe(topic | topic[] | {topic: qos | opts}, [options], [callback]), as MQTT.js:
+   * topics already subscribed at the same or a higher QoS are skipped; `subscribeBatchSize`
+   * splits the request into several SUBSCRIBE packets; the callback gets the requests with
+   * their granted QoS.
    */
   subscribe (topicObject, opts, callback) {
-    if (typeof opts === 'function') { callback = opts; opts = null }
-    const cb = callback || noop
-    if (this._checkDisconnecting(cb)) return this
     const version = this.options.protocolVersion
-    const base = { qos: 0, ...(opts || {}) }
-    /** @type {any[]} */
-    let subs = []
     if (typeof topicObject === 'string') topicObject = [topicObject]
-    else if (topicObject && typeof topicObject === 'object' && !Array.isArray(topicObject) && 'resubscribe' in topicObject) {
-      // MQTT.js's own resubscribe marker; resubscribing is native here.
+    if (typeof opts === 'function') { callback = opts; opts = null }
+    const cb = callback || this.noop
+    let resubscribe = false
+    if (topicObject && typeof topicObject === 'object' && !Array.isArray(topicObject) && 'resubscribe' in topicObject) {
+      resubscribe = !!topicObject.resubscribe
       topicObject = { ...topicObject }
       delete topicObject.resubscribe
     }
-    if (Array.isArray(topicObject)) {
-      subs = topicObject.map((topic) => ({ topic, qos: base.qos, nl: base.nl, rap: base.rap, rh: base.rh }))
-    } else if (topicObject && typeof topicObject === 'object') {
-      subs = Object.keys(topicObject).map((topic) => {
-        const v = topicObject[topic]
-        return typeof v === 'object' ? { topic, qos: v.qos ?? 0, nl: v.nl, rap: v.rap, rh: v.rh } : { topic, qos: v }
-      })
+    const invalid = firstInvalidFilter(topicObject)
+    if (invalid !== null) {
+      setImmediate(cb, new Error(`Invalid topic ${invalid}`))
+      return this
     }
-    if (subs.length === 0) { process.nextTick(cb, new Error('Invalid topic')); return this }
-    for (const s of subs) {
-      const err = validateFilter(s.topic)
-      if (err) { process.nextTick(cb, err); return this }
-    }
-    // As MQTT.js: a topic already subscribed at the same or a higher QoS is not sent again;
-    // when nothing is left, the callback gets an empty granted list at once.
-    subs = subs.filter((s) => !(s.topic in this._resubscribeTopics) || this._resubscribeTopics[s.topic].qos < s.qos)
-    if (subs.length === 0) { cb(null, []); return this }
-    const subscriptions = subs.map((s) => version === 5
-      ? { topic: s.topic, qos: s.qos, nl: s.nl || false, rap: s.rap || false, rh: s.rh || 0 }
-      : { topic: s.topic, qos: s.qos })
-    const given = this._allocateId()
-    if (given === null) { process.nextTick(cb, new Error('message id not available')); return this }
-    const packet = { cmd: 'subscribe', messageId: given, subscriptions, properties: base.properties }
-    const id = this._trySend(packet, cb)
-    if (id === null) return this
-    packet.messageId = id
-    // MQTT.js remembers topics (for its dedupe) only when it may resubscribe them.
-    if (this.options.reconnectPeriod > 0 && this.options.resubscribe) {
-      for (const s of subscriptions) this._resubscribeTopics[s.topic] = s
-      this.messageIdToTopic[id] = subscriptions.map((s) => s.topic)
-    }
-    this.outgoing[id] = {
-      volatile: true,
-      cb: (err, suback) => {
-        const topics = this.messageIdToTopic[id]
-        delete this.messageIdToTopic[id]
-        if (err && topics && suback) for (const t of topics) delete this._resubscribeTopics[t]
-        if (err) return cb(err)
-        const granted = subscriptions.map((s, k) => ({ topic: s.topic, qos: suback.granted[k] }))
-        if (version === 5) granted.forEach((g, k) => { if (subscriptions[k].nl !== undefined) Object.assign(g, { nl: subscriptions[k].nl, rap: subscriptions[k].rap, rh: subscriptions[k].rh }) })
-        cb(null, granted, suback)
+    if (this._checkDisconnecting(callback)) return this
+    /** @type {any} */
+    const base = version === 5 ? { qos: 0, nl: false, rap: false, rh: 0 } : { qos: 0 }
+    const o = { ...base, ...(opts || {}) }
+    const { properties } = o
+    /** @type {any[]} */
+    const subs = []
+    /** @param {string} topic @param {any} [subOptions] */
+    const parseSub = (topic, subOptions) => {
+      const so = subOptions === undefined ? o : (typeof subOptions === 'object' ? subOptions : { qos: subOptions })
+      if (!Object.hasOwn(this._resubscribeTopics, topic) || this._resubscribeTopics[topic].qos < so.qos || resubscribe) {
+        /** @type {any} */
+        const sub = { topic, qos: so.qos }
+        if (version === 5) {
+          sub.nl = so.nl
+          sub.rap = so.rap
+          sub.rh = so.rh
+          sub.properties = properties
+        }
+        subs.push(sub)
       }
     }
-    this._reportSent(packet)
+    if (Array.isArray(topicObject)) for (const t of topicObject) parseSub(t)
+    else for (const t of Object.keys(topicObject)) parseSub(t, topicObject[t])
+    if (!subs.length) {
+      cb(null, [])
+      return this
+    }
+    const batchSize = this.options.subscribeBatchSize || subs.length
+    /** @type {Promise<any>[]} */
+    const acks = []
+    for (let i = 0; i < subs.length; i += batchSize) {
+      const chunk = subs.slice(i, i + batchSize)
+      const sent = this._subscribeChunk(chunk, properties, version)
+      if (sent instanceof Error) {
+        cb(sent)
+        return this
+      }
+      acks.push(sent)
+    }
+    Promise.all(acks).then(
+      (packets) => cb(null, subs, packets[packets.length - 1]),
+      (err) => cb(err, subs, err.packet)
+    )
     return this
+  }
+
+  /**
+   * One SUBSCRIBE packet; resolves with its SUBACK (the requests' qos set to the granted
+   * ones), rejects with an ErrorWithSubackPacket.
+   * @param {any[]} chunk @param {any} properties @param {number} version
+   * @returns {Promise<any> | Error}
+   */
+  _subscribeChunk (chunk, properties, version) {
+    const given = this._allocateId()
+    if (given === null) return new Error('message id not available')
+    const subscriptions = chunk.map((s) => version === 5
+      ? { topic: s.topic, qos: s.qos, nl: s.nl || false, rap: s.rap || false, rh: s.rh || 0 }
+      : { topic: s.topic, qos: s.qos })
+    /** @type {any} */
+    const packet = { cmd: 'subscribe', messageId: given, subscriptions }
+    if (properties) packet.properties = properties
+    let id
+    try {
+      id = this._send(packet)
+    } catch (e) {
+      return /** @type {Error} */ (e)
+    }
+    packet.messageId = id
+    if (this.options.resubscribe) {
+      /** @type {string[]} */
+      const topics = []
+      for (const sub of chunk) {
+        if (this.options.reconnectPeriod > 0) {
+          /** @type {any} */
+          const topic = { qos: sub.qos }
+          if (version === 5) {
+            topic.nl = sub.nl || false
+            topic.rap = sub.rap || false
+            topic.rh = sub.rh || 0
+            topic.properties = sub.properties
+          }
+          this._resubscribeTopics[sub.topic] = topic
+          topics.push(sub.topic)
+        }
+      }
+      this.messageIdToTopic[id] = topics
+    }
+    const promise = new Promise((resolve, reject) => {
+      this.outgoing[id] = {
+        volatile: true,
+        cb: (/** @type {any} */ err, /** @type {any} */ suback) => {
+          const topics = this.messageIdToTopic[id]
+          delete this.messageIdToTopic[id]
+          if (err) {
+            if (topics && suback) for (const t of topics) delete this._resubscribeTopics[t]
+            reject(new ErrorWithSubackPacket(err.message, suback))
+            return
+          }
+          suback.granted.forEach((/** @type {number} */ g, /** @type {number} */ k) => { if (chunk[k]) chunk[k].qos = g })
+          resolve(suback)
+        }
+      }
+    })
+    this._reportSent(packet)
+    return promise
   }
 
   subscribeAsync (topicObject, opts) {
@@ -749,39 +817,78 @@ class MqttClient extends EventEmitter {
   }
 
   /**
-   * end([force], [options], [callback]): sends DISCONNECT (unless force) and closes.
+   * end([force], [options], [callback]): as MQTT.js, waits for the messages in flight
+   * (unless force), then sends DISCONNECT (with the options, MQTT 5) and closes; the stores
+   * are closed, then 'end' and the callback (with the stores' close error, if any).
    */
   end (force, opts, cb) {
-    if (typeof force === 'function') { cb = force; force = false; opts = null }
-    if (typeof opts === 'function') { cb = opts; opts = null }
-    if (typeof force === 'object' && force !== null) { opts = force; force = false }
-    cb = cb || noop
+    if (force == null || typeof force !== 'boolean') {
+      cb = cb || opts
+      opts = force
+      force = false
+    }
+    if (typeof opts !== 'object') {
+      cb = cb || opts
+      opts = null
+    }
+    if (!cb || typeof cb !== 'function') cb = this.noop
+    const done = cb
     if (this.disconnecting) {
-      if (this.disconnected) process.nextTick(cb)
-      else this.once('end', () => cb())
+      done()
       return this
     }
+    this._clearReconnect()
     this.disconnecting = true
-    const nat = this._native
-    if (!nat) {
+    const o = this.options
+    const closeStores = () => {
       this.disconnected = true
-      process.nextTick(() => { this.emit('end'); cb() })
-      return this
+      this._failPending(new Error('Connection closed'))
+      this.incomingStore.close((/** @type {any} */ e1) => {
+        this.outgoingStore.close((/** @type {any} */ e2) => {
+          this.emit('end')
+          done(e1 || e2)
+        })
+      })
+      if (this._deferredReconnect) this._deferredReconnect()
+      else if (o.reconnectPeriod === 0 || o.manualConnect) this.disconnecting = false
     }
-    this._endCallback = cb
+    const finish = () => {
+      this._endWaiting = null
+      this._cleanUp(/** @type {boolean} */ (force), () => process.nextTick(closeStores), opts)
+    }
+    if (!force && this.connected && Object.keys(this.outgoing).length > 0) {
+      // As MQTT.js: in-flight messages complete first (then 10 ms for the last acks).
+      const onEmpty = () => setTimeout(() => { if (this._endWaiting === finish) finish() }, 10)
+      this._endWaiting = finish
+      this.once('outgoingEmpty', onEmpty)
+    } else {
+      finish()
+    }
+    return this
+  }
+
+  /**
+   * Closes the connection: DISCONNECT first unless forced or not connected; `done` once the
+   * native driver has stopped.
+   * @param {boolean} force @param {() => void} done @param {any} opts
+   */
+  _cleanUp (force, done, opts) {
+    const nat = this._native
+    if (!nat) return done()
+    this._cleanUpDone = done
+    if (force && this.options.reconnectPeriod === 0 && this.options.clean) this._failPending(new Error('Connection closed'))
     if (!force && this.connected) {
-      const disconnect = { cmd: 'disconnect', reasonCode: opts?.reasonCode || 0, properties: opts?.properties }
+      const disconnect = { cmd: 'disconnect', reasonCode: 0, ...(opts || {}) }
       let sent = false
       try {
         this._send(disconnect)
         sent = true
       } catch {}
-      nat.end(false)
       if (sent) this._reportSent(disconnect)
-      return this
+      nat.end(false)
+    } else {
+      nat.end(true)
     }
-    nat.end(!!force)
-    return this
   }
 
   endAsync (force, opts) {
@@ -811,29 +918,33 @@ class MqttClient extends EventEmitter {
     callback()
   }
 
-  /** Reconnects now (after end(), it starts a new connection). */
+  /**
+   * Reconnects now, as MQTT.js: with new stores (those given, else empty ones); after end()
+   * it waits for the end to complete; while connected it ends the connection first.
+   */
   reconnect (opts) {
-    if (this.disconnecting && !this.disconnected) {
-      this.once('end', () => this.reconnect(opts))
-      return this
+    const f = () => {
+      this.options.incomingStore = opts ? opts.incomingStore : null
+      this.options.outgoingStore = opts ? opts.outgoingStore : null
+      this.incomingStore = this.options.incomingStore || new Store()
+      this.outgoingStore = this.options.outgoingStore || new Store()
+      this.disconnecting = false
+      this.disconnected = false
+      this._deferredReconnect = null
+      this._reconnect()
     }
-    if (this._native) {
-      this._native.dispose()
-      this._native = null
-      this._h = 0
-    }
-    this.disconnecting = false
-    this.disconnected = false
-    this.connect()
+    if (this.disconnecting && !this.disconnected) this._deferredReconnect = f
+    else f()
     return this
   }
 
-  _checkDisconnecting (cb) {
+  /** @param {Function} [callback] */
+  _checkDisconnecting (callback) {
     if (this.disconnecting) {
-      process.nextTick(cb, new Error('client disconnecting'))
-      return true
+      if (callback && callback !== this.noop && callback !== noop) callback(new Error('client disconnecting'))
+      else this.emit('error', new Error('client disconnecting'))
     }
-    return false
+    return this.disconnecting
   }
 
   isConnected () { return this.connected }
@@ -865,10 +976,18 @@ function rememberTopic (topic) {
   }
 }
 
-/** @param {any} store @param {() => void} cb */
-function closeStore (store, cb) {
-  if (typeof store?.close === 'function') store.close(() => cb())
-  else cb()
+/**
+ * As MQTT.js's validateTopics: the first topic filter that is not valid, 'empty_topic_list',
+ * or null. @param {any} topics an array or a map @returns {string | null}
+ */
+function firstInvalidFilter (topics) {
+  if (topics == null || typeof topics !== 'object') return String(topics)
+  const list = Array.isArray(topics) ? topics : Object.keys(topics)
+  if (list.length === 0) return 'empty_topic_list'
+  for (const t of list) {
+    if (typeof t !== 'string' || validateFilter(t)) return String(t)
+  }
+  return null
 }
 
 module.exports = { MqttClient, defaultId }

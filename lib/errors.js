@@ -78,3 +78,55 @@ function connackError (rc, _version) {
 }
 
 module.exports = { ReasonCodes: /** @type {any} */ (ReasonCodes), ErrorWithReasonCode, connackError }
+
+const os = require('node:os')
+
+/**
+ * A connection-level error from the native side, shaped as MQTT.js and Node shape it:
+ * socket errors as Node's (`connect ECONNREFUSED 127.0.0.1:1883` with errno, code,
+ * syscall, address, port), MQTT.js's own timeouts without a code.
+ * @param {string} code @param {string} message
+ */
+function nativeError (code, message) {
+  if (code === 'ERR_CONNACK_TIMEOUT') return new Error('connack timeout')
+  if (code === 'ERR_KEEPALIVE_TIMEOUT') return new Error('Keepalive timeout')
+  /** @type {any} */
+  let err
+  const errno = /** @type {Record<string, number>} */ (os.constants.errno)[code]
+  const connect = /^connect (?:\[([^\]]+)\]|([^\s:]+)):(\d+)(?::|$)/.exec(message)
+  if (errno !== undefined && connect) {
+    const address = connect[1] || connect[2]
+    const port = Number(connect[3])
+    err = new Error(`connect ${code} ${address}:${port}`)
+    Object.assign(err, { errno: -errno, code, syscall: 'connect', address, port })
+    return err
+  }
+  if (errno !== undefined && code !== 'ENOTFOUND') {
+    err = new Error(`read ${code}`)
+    Object.assign(err, { errno: -errno, code, syscall: 'read' })
+    return err
+  }
+  if (code === 'ENOTFOUND') {
+    const host = message.replace(/^getaddrinfo ENOTFOUND /, '')
+    err = new Error(`getaddrinfo ENOTFOUND ${host}`)
+    Object.assign(err, { errno: -3008, code, syscall: 'getaddrinfo', hostname: host })
+    return err
+  }
+  err = new Error(message)
+  err.code = code
+  return err
+}
+
+module.exports.nativeError = nativeError
+
+/** A failed SUBSCRIBE, as MQTT.js's: the SUBACK that refused it is `packet`. */
+class ErrorWithSubackPacket extends Error {
+  /** @param {string} message @param {any} packet */
+  constructor (message, packet) {
+    super(message)
+    this.packet = packet
+    Object.setPrototypeOf(this, ErrorWithSubackPacket.prototype)
+  }
+}
+
+module.exports.ErrorWithSubackPacket = ErrorWithSubackPacket

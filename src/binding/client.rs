@@ -97,6 +97,25 @@ pub struct NativeClientOptions {
     pub unix_path: Option<String>,
     /// Connections are Duplex streams JS opens (MQTT.js `streamBuilder`).
     pub js_stream: Option<bool>,
+    /// JS decides when and where to reconnect (`reconnect`), as MQTT.js's reconnect timer
+    /// does; `reconnectPeriod` and `servers` past the first are then not used here.
+    pub app_reconnects: Option<bool>,
+}
+
+/// A CONNECT tape record, read and deep-copied.
+fn read_connect(connect_tape: &[u32], data: &[u8]) -> Result<Connect, JsError> {
+    // SAFETY: the packet read over the borrowed bytes is deep-copied (`owned_connect`)
+    // before this function returns, and JS cannot run meanwhile.
+    let borrowed: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(data) };
+    let (_, packet) = TapeReader::new(connect_tape, borrowed, b"")
+        .packet()
+        .map_err(invalid_arg)?;
+    let Packet::Connect(connect) = packet else {
+        return Err(invalid_arg("the first record must be a CONNECT"));
+    };
+    let connect = owned_connect(*connect);
+    connect.check().map_err(|v| invalid_arg(v.to_string()))?;
+    Ok(connect)
 }
 
 /// MQTT.js's WebSocket options.
@@ -215,17 +234,7 @@ impl NativeClient {
         connect_tape: &[u32],
         data: &[u8],
     ) -> Result<Self, JsError> {
-        // SAFETY: the packet read over the borrowed bytes is deep-copied (`owned_connect`)
-        // before this call returns, and JS cannot run meanwhile.
-        let borrowed: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(data) };
-        let (_, packet) = TapeReader::new(connect_tape, borrowed, b"")
-            .packet()
-            .map_err(invalid_arg)?;
-        let Packet::Connect(connect) = packet else {
-            return Err(invalid_arg("the first record must be a CONNECT"));
-        };
-        let connect = owned_connect(*connect);
-        connect.check().map_err(|v| invalid_arg(v.to_string()))?;
+        let connect = read_connect(connect_tape, data)?;
         let version = connect.level;
         let auto_alias = version.is_v5()
             && (opts.auto_use_topic_alias == Some(true)
@@ -270,6 +279,7 @@ impl NativeClient {
             ws: opts.ws.map(ws_options),
             unix_path: opts.unix_path,
             js_stream: opts.js_stream.unwrap_or(false),
+            app_reconnects: opts.app_reconnects.unwrap_or(false),
         };
         let notify: Arc<Mutex<Option<EventFn>>> = Arc::new(Mutex::new(None));
         let n = notify.clone();
@@ -405,6 +415,23 @@ impl NativeClient {
     #[napi(catch_unwind)]
     pub fn feed_end(&self) {
         self.shared.feed(Feed::End);
+    }
+
+    /// Starts the next connection attempt to `host:port` with this CONNECT (a tape record),
+    /// after a close (`appReconnects`); the session (in-flight flows, packet ids) carries on.
+    #[napi(catch_unwind)]
+    pub fn reconnect(
+        &self,
+        host: String,
+        port: u32,
+        connect_tape: &[u32],
+        data: &[u8],
+    ) -> Result<(), JsError> {
+        let connect = read_connect(connect_tape, data)?;
+        let port = u16::try_from(port).map_err(|_| invalid_arg("port must be 0 to 65535"))?;
+        self.shared.command(|s, _| s.set_connect(connect));
+        self.shared.reconnect(host, port);
+        Ok(())
     }
 
     /// Drops the current connection; reconnecting follows the usual rules.

@@ -58,6 +58,10 @@ pub struct Config {
     pub unix_path: Option<String>,
     /// Each connection is a Duplex that JS opens (see [`super::js_stream`]).
     pub js_stream: bool,
+    /// The application decides when (and where) to reconnect, as MQTT.js's reconnect
+    /// timer does: after a close the driver waits for [`Shared::reconnect`] or the end,
+    /// and `reconnect_period` and `servers` past the first are not used.
+    pub app_reconnects: bool,
 }
 
 /// How to run TLS on each connection.
@@ -198,6 +202,8 @@ pub struct Inner {
     writing: bool,
     /// Where JS feeds its Duplex's bytes, while a JS-stream connection is open.
     feed: Option<UnboundedSender<Feed>>,
+    /// The broker the application asked to reconnect to (`app_reconnects`).
+    next_server: Option<(String, u16)>,
     /// Which thread reads plain TCP sockets (see [`super::app_read`]).
     #[cfg(unix)]
     pub(super) read_thread: ReadThread,
@@ -246,6 +252,7 @@ impl Shared {
                 direct: None,
                 writing: false,
                 feed: None,
+                next_server: None,
                 #[cfg(unix)]
                 read_thread: ReadThread::Io,
                 #[cfg(unix)]
@@ -469,6 +476,12 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// Starts the next connection attempt, to `host:port` (`app_reconnects` only).
+    pub fn reconnect(&self, host: String, port: u16) {
+        self.lock().next_server = Some((host, port));
+        self.wake.notify_one();
+    }
+
     fn take_drop(&self) -> bool {
         std::mem::take(&mut self.lock().drop_connection)
     }
@@ -482,14 +495,18 @@ impl Shared {
 /// Connects, runs the connection, and reconnects after `reconnect_period`, until ended.
 pub async fn run(shared: Arc<Shared>, cfg: Config) {
     let mut turn = 0usize;
+    let mut next = cfg.servers.first().cloned();
     loop {
-        if shared.ending().0 || cfg.servers.is_empty() {
+        if shared.ending().0 {
             break;
         }
-        let (host, port) = &cfg.servers[turn % cfg.servers.len()];
+        let Some((host, port)) = next.take() else {
+            break;
+        };
+        let port = &port;
         turn += 1;
         let opened = tokio::select! {
-            r = tokio::time::timeout(cfg.connect_timeout, open(&shared, host, *port, &cfg)) => Some(r),
+            r = tokio::time::timeout(cfg.connect_timeout, open(&shared, &host, *port, &cfg)) => Some(r),
             _ = shared.wake.notified() => None,
         };
         let failure = match opened {
@@ -519,6 +536,20 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
             }
         }
         shared.emit(ClientEvent::Close);
+        if cfg.app_reconnects {
+            // The application's reconnect timer (or reconnect()) says when and where.
+            loop {
+                if shared.ending().0 {
+                    break;
+                }
+                if let Some(server) = shared.lock().next_server.take() {
+                    next = Some(server);
+                    break;
+                }
+                shared.wake.notified().await;
+            }
+            continue;
+        }
         let Some(period) = cfg.reconnect_period else {
             break;
         };
@@ -533,6 +564,9 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
             break;
         }
         shared.emit(ClientEvent::Reconnect);
+        if !cfg.servers.is_empty() {
+            next = Some(cfg.servers[turn % cfg.servers.len()].clone());
+        }
     }
     shared.emit(ClientEvent::Finished);
 }

@@ -417,7 +417,6 @@ fn server_only_packets_should_be_protocol_errors() {
     let mut h = Harness::v4(true);
     h.connect(false);
     assert!(h.recv(Packet::PingReq).is_err());
-    assert!(h.recv(Packet::ConnAck(ConnAck::default())).is_err());
 }
 
 fn stored_publish(id: u16, topic: &str) -> Packet {
@@ -496,4 +495,46 @@ fn a_flow_restored_while_connected_should_be_sent_at_once() {
         Ok(true)
     );
     assert!(matches!(&h.sent()[..], [Packet::Publish(p)] if p.packet_id == 9 && p.dup));
+}
+
+#[test]
+fn a_second_connack_is_reported_again_and_a_refused_one_closes() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.events();
+    let again = ConnAck {
+        session_present: true,
+        code: 0,
+        ..Default::default()
+    };
+    h.recv(Packet::ConnAck(again.clone())).unwrap();
+    assert_eq!(h.events(), vec![Event::Connected(again)]);
+    assert!(h.session.is_connected());
+    let refused = ConnAck {
+        code: 5,
+        ..Default::default()
+    };
+    assert!(matches!(
+        h.recv(Packet::ConnAck(refused)),
+        Err(SessionError::Refused(5))
+    ));
+    assert!(!h.session.is_connected());
+}
+
+#[test]
+fn set_connect_changes_the_next_connect_but_not_the_level() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.session.handle_connection_lost();
+    let mut c = connect(true, 30, ProtocolVersion::V5);
+    c.password = Some(Bytes::from_static(b"rotated"));
+    h.session.set_connect(c);
+    h.session.handle_connected(h.now);
+    let sent = h.sent();
+    let Packet::Connect(c) = &sent[0] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(c.level, ProtocolVersion::V4);
+    assert_eq!(c.keep_alive, 30);
+    assert_eq!(c.password.as_deref(), Some(&b"rotated"[..]));
 }

@@ -1,0 +1,30 @@
+// @ts-check
+'use strict'
+
+// CONNACK, as MQTT.js's handlers/connack: the broker's limits go into the options (MQTT 5
+// server keep alive, maximum packet size), a refusal is an error with its reason code.
+
+const { ReasonCodes, ErrorWithReasonCode } = require('../errors')
+
+/** @param {any} client the MqttClient @param {any} packet */
+function handleConnack (client, packet) {
+  const { options } = client
+  const rc = options.protocolVersion === 5 ? packet.reasonCode : packet.returnCode
+  const props = packet.properties
+  if (props) {
+    if (props.serverKeepAlive && options.keepalive) options.keepalive = props.serverKeepAlive
+    if (props.maximumPacketSize) {
+      if (!options.properties) options.properties = {}
+      options.properties.maximumPacketSize = props.maximumPacketSize
+    }
+  }
+  if (rc === 0) {
+    client.reconnecting = false
+    client._onConnect(packet)
+    return
+  }
+  client.connackPacket = packet
+  client.emit('error', new ErrorWithReasonCode(`Connection refused: ${ReasonCodes[rc]}`, rc))
+}
+
+module.exports = { handleConnack }

@@ -1,0 +1,44 @@
+// @ts-check
+'use strict'
+
+// An incoming PUBLISH, as MQTT.js's handlers/publish: QoS 0 is delivered at once; QoS 1 is
+// delivered, then acknowledged once `handleMessage` is done; QoS 2 is stored and answered
+// with PUBREC, and delivered at PUBREL (handlers/pubrel.js). `customHandleAcks` (MQTT 5)
+// chooses the reason code. The acks themselves are written by the native session.
+
+const { ReasonCodes } = require('../errors')
+
+const noop = () => {}
+
+/** @param {any} client the MqttClient @param {any} packet */
+function handlePublish (client, packet) {
+  const { topic, payload, qos, messageId } = packet
+  if (qos === 0) {
+    client.emit('message', topic, payload, packet)
+    client.handleMessage(packet, noop)
+    return
+  }
+  const ack = client._acker()
+  client.options.customHandleAcks(topic, payload, packet, (/** @type {any} */ error, /** @type {any} */ code) => {
+    if (typeof error === 'number') { code = error; error = null }
+    if (error) return client.emit('error', error)
+    code = code || 0
+    if (!ReasonCodes.validPubackCode(code)) return client.emit('error', new Error(`Wrong reason code for ${qos === 1 ? 'puback' : 'pubrec'}`))
+    if (qos === 1) {
+      if (!code) client.emit('message', topic, payload, packet)
+      client.handleMessage(packet, (/** @type {any} */ err) => {
+        if (err) return
+        ack.puback(messageId, code)
+      })
+    } else if (code) {
+      ack.pubrec(messageId, code)
+    } else {
+      client.incomingStore.put(packet, (/** @type {any} */ err) => {
+        if (err) return client.emit('error', err)
+        ack.pubrec(messageId, 0)
+      })
+    }
+  })
+}
+
+module.exports = { handlePublish }
