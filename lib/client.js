@@ -119,6 +119,10 @@ class MqttClient extends EventEmitter {
     this.reconnecting = false
     /** @type {any} MQTT.js's reconnect timer (an interval), set while waiting to reconnect. */
     this.reconnectTimer = null
+    /** A refused CONNACK stops reconnecting (MQTT.js 5.16); connect() clears it. */
+    this.reconnectSuppressed = false
+    /** @type {any} The properties of the last CONNACK (MQTT 5). */
+    this._serverProperties = undefined
     /** @type {Array<{packet: any, cb: Function}>} */
     this.queue = []
     /** @type {Record<number, {volatile: boolean, cb: Function}>} */
@@ -173,6 +177,9 @@ class MqttClient extends EventEmitter {
 
   static defaultId () { return defaultId() }
 
+  /** The properties of the broker's CONNACK (MQTT 5): its limits, as MQTT.js 5.16 offers them. */
+  get serverProperties () { return this._serverProperties }
+
   static get VERSION () { return VERSION }
 
   /** @param {string | symbol} event @param {number} adding 1 from newListener (not yet counted) */
@@ -191,6 +198,8 @@ class MqttClient extends EventEmitter {
    */
   connect () {
     const o = this.options
+    this.reconnectSuppressed = false
+    this._serverProperties = undefined
     this._clearReconnect()
     if (this.disconnected && !this.reconnecting) {
       this.incomingStore = o.incomingStore || new Store()
@@ -502,7 +511,7 @@ class MqttClient extends EventEmitter {
 
   _setupReconnect () {
     const o = this.options
-    if (!this.disconnecting && !this.reconnectTimer && o.reconnectPeriod > 0) {
+    if (!this.disconnecting && !this.reconnectSuppressed && !this.reconnectTimer && o.reconnectPeriod > 0) {
       if (!this.reconnecting) {
         this.emit('offline')
         this.reconnecting = true

@@ -90,6 +90,7 @@ const os = require('node:os')
 function nativeError (code, message) {
   if (code === 'ERR_CONNACK_TIMEOUT') return new Error('connack timeout')
   if (code === 'ERR_KEEPALIVE_TIMEOUT') return new Error('Keepalive timeout')
+  if (message.includes('MQTT-3.2.0-2')) return new ErrorWithReasonCode('Protocol error: duplicate CONNACK on the same network connection', 130)
   /** @type {any} */
   let err
   const errno = /** @type {Record<string, number>} */ (os.constants.errno)[code]

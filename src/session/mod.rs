@@ -586,17 +586,8 @@ impl Session {
             Packet::PingResp => {}
             Packet::Disconnect(d) => self.events.push_back(Event::Disconnect(d)),
             Packet::Auth(a) => self.events.push_back(Event::Auth(a)),
-            Packet::ConnAck(c) => {
-                // A second CONNACK breaks [MQTT-3.2.0-2], but MQTT.js reports it as it does
-                // the first (and test brokers built on mqtt-connection send two), so it is
-                // passed on; the session's state does not change. A refusal still closes.
-                if c.code != 0 {
-                    let code = c.code;
-                    self.state = State::Disconnected;
-                    self.events.push_back(Event::Refused(c));
-                    return Err(SessionError::Refused(code));
-                }
-                self.events.push_back(Event::Connected(c));
+            Packet::ConnAck(_) => {
+                return Err(Violation::protocol("MQTT-3.2.0-2", "a second CONNACK").into())
             }
             other => {
                 return Err(Violation::protocol(

@@ -1,0 +1,282 @@
+'use strict'
+
+// Where programs can tell MQTT.js and this package apart (issue 14): connection failures
+// without an 'error' listener, end() with messages in flight, options read again at every
+// reconnect, event order. MQTT_IMPL=mqtt runs the same tests on MQTT.js.
+
+const test = require('node:test')
+const assert = require('node:assert')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const impl = require('./helpers/impl')
+const { startBroker, freePort } = require('./helpers/broker')
+const { fakeBroker } = require('./helpers/fake-broker')
+const { once, sleep, withTimeout } = require('./helpers/wait')
+
+const mqtt = impl.mqtt()
+
+let broker
+test.before(async () => { broker = await startBroker() })
+test.after(async () => { await broker.stop() })
+
+/** Runs helpers/no-listener-child.js; resolves with { code, stdout, stderr }. */
+function runChild (scenario, port) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'helpers', 'no-listener-child.js'), scenario, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15000)
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+  })
+}
+
+/** A fake broker for one failure: what it does with each CONNECT and PINGREQ. */
+async function faultBroker (scenario) {
+  return fakeBroker((p, conn) => {
+    if (p.cmd !== 'connect') return
+    if (scenario === 'connack') {
+      conn.send({ cmd: 'connack', returnCode: 5, sessionPresent: false })
+      setTimeout(() => conn.destroy(), 20)
+    } else if (scenario === 'connack-twice') {
+      conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+      conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    } else if (scenario === 'keepalive') {
+      conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false }) // then no PINGRESP
+    } else if (scenario === 'drop') {
+      conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+      setTimeout(() => conn.destroy(), 100)
+    } // 'silent': never answers
+  })
+}
+
+for (const scenario of ['refused', 'dns', 'connack', 'connack-twice', 'silent', 'keepalive', 'drop']) {
+  test(`no 'error' listener: ${scenario} does not take the process down`, { timeout: 30000 }, async () => {
+    let port
+    let fb = null
+    if (scenario === 'refused') port = await freePort()
+    else if (scenario !== 'dns') {
+      fb = await faultBroker(scenario)
+      port = fb.port
+    }
+    try {
+      const r = await runChild(scenario, port)
+      assert.strictEqual(r.code, 0, `exit ${r.code}: ${r.stderr}`)
+      assert.match(r.stdout, /^alive/)
+      // The failure really happened: the client closed, and went on reconnecting (after a
+      // refused CONNACK MQTT.js 5.16 does not).
+      assert.match(r.stdout, /close/)
+      if (scenario === 'connack') assert.doesNotMatch(r.stdout, /reconnect/)
+      else assert.match(r.stdout, /reconnect/)
+    } finally {
+      if (fb) await fb.close()
+    }
+  })
+}
+
+test('a refused connection is an error shaped as Node\'s socket error', async () => {
+  const port = await freePort()
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 })
+  const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+  c.end(true)
+  assert.strictEqual(err.message, `connect ECONNREFUSED 127.0.0.1:${port}`)
+  assert.strictEqual(err.code, 'ECONNREFUSED')
+  assert.strictEqual(err.syscall, 'connect')
+  assert.strictEqual(err.address, '127.0.0.1')
+  assert.strictEqual(err.port, port)
+  assert.strictEqual(err.errno, -require('node:os').constants.errno.ECONNREFUSED)
+})
+
+for (const qos of [1]) {
+  test(`end() right after 100 QoS ${qos} publishes delivers all of them first`, async () => {
+    const topic = `fidelity/end/${qos}/${Date.now()}`
+    const sub = mqtt.connect(broker.url, { reconnectPeriod: 0 })
+    await withTimeout(once(sub, 'connect'), 5000, 'subscriber connect')
+    // The subscriber takes QoS 1 (Mosquitto holds QoS 2 deliveries to one subscriber at
+    // its inflight limit of 20 for both clients); what is checked is the publisher's end().
+    await sub.subscribeAsync(topic, { qos: 1 })
+    let got = 0
+    sub.on('message', () => { got++ })
+    const pub = mqtt.connect(broker.url, { reconnectPeriod: 0 })
+    await withTimeout(once(pub, 'connect'), 5000, 'publisher connect')
+    const results = []
+    for (let i = 0; i < 100; i++) pub.publish(topic, `m${i}`, { qos }, (err) => results.push(err || null))
+    const ended = new Promise((resolve) => pub.end(resolve))
+    await withTimeout(ended, 10000, 'end')
+    assert.strictEqual(results.length, 100)
+    assert.deepStrictEqual(results.filter(Boolean), [])
+    const deadline = Date.now() + 5000
+    while (got < 100 && Date.now() < deadline) await sleep(20)
+    sub.end(true)
+    assert.strictEqual(got, 100)
+  })
+}
+
+test('end() right after 100 QoS 2 publishes completes every flow (PUBREL) before DISCONNECT', { timeout: 20000 }, async () => {
+  const seen = []
+  const fb = await fakeBroker((p, conn) => {
+    seen.push(p.cmd)
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    else if (p.cmd === 'publish') conn.send({ cmd: 'pubrec', messageId: p.messageId })
+    else if (p.cmd === 'pubrel') conn.send({ cmd: 'pubcomp', messageId: p.messageId })
+  })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, reconnectPeriod: 0 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    const results = []
+    for (let i = 0; i < 100; i++) c.publish('fidelity/end/2', `m${i}`, { qos: 2 }, (err) => results.push(err || null))
+    await withTimeout(new Promise((resolve) => c.end(resolve)), 10000, 'end')
+    assert.deepStrictEqual(results, new Array(100).fill(null))
+    const deadline = Date.now() + 2000
+    while (!seen.includes('disconnect') && Date.now() < deadline) await sleep(20)
+    const disconnectAt = seen.indexOf('disconnect')
+    assert.ok(disconnectAt > 0, 'DISCONNECT was sent')
+    assert.strictEqual(seen.slice(0, disconnectAt).filter((x) => x === 'pubrel').length, 100)
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
+test('publishAsync not awaited, then endAsync(): the publish resolves', async () => {
+  const c = mqtt.connect(broker.url, { reconnectPeriod: 0 })
+  await withTimeout(once(c, 'connect'), 5000, 'connect')
+  const p = c.publishAsync('fidelity/async', 'x', { qos: 1 })
+  await withTimeout(c.endAsync(), 5000, 'endAsync')
+  const packet = await withTimeout(p, 1000, 'publish')
+  assert.strictEqual(packet.cmd, 'publish')
+})
+
+test('end(cb) calls back with one argument, as MQTT.js', async () => {
+  const c = mqtt.connect(broker.url, { reconnectPeriod: 0 })
+  await withTimeout(once(c, 'connect'), 5000, 'connect')
+  const args = await withTimeout(new Promise((resolve) => c.end((...a) => resolve(a))), 5000, 'end')
+  assert.deepStrictEqual(args, [undefined])
+})
+
+test('options are read again at every reconnect: password, clientId, keepalive, will; reconnectPeriod 0 stops', { timeout: 30000 }, async () => {
+  const connects = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd !== 'connect') return
+    connects.push(p)
+    conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    setTimeout(() => conn.destroy(), 50)
+  })
+  const opts = { reconnectPeriod: 100, username: 'u', password: 'token-1', clientId: 'first', keepalive: 30 }
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, ...opts })
+  assert.strictEqual(c.options.password, 'token-1')
+  c.on('close', () => {
+    // A token refresh, as users do it: the next CONNECT carries the new values.
+    c.options.password = 'token-2'
+    c.options.clientId = 'second'
+    c.options.keepalive = 20
+    c.options.will = { topic: 'fidelity/will', payload: 'gone', qos: 0, retain: false }
+  })
+  c.on('reconnect', () => { c.options.reconnectPeriod = 0 })
+  try {
+    const deadline = Date.now() + 5000
+    while (connects.length < 2 && Date.now() < deadline) await sleep(20)
+    await sleep(800)
+    assert.strictEqual(connects.length, 2, 'reconnectPeriod 0 set before the second close stops reconnecting')
+    assert.strictEqual(connects[0].password.toString(), 'token-1')
+    assert.strictEqual(connects[1].password.toString(), 'token-2')
+    assert.strictEqual(connects[1].clientId, 'second')
+    assert.strictEqual(connects[1].keepalive, 20)
+    assert.strictEqual(connects[1].will.topic, 'fidelity/will')
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
+test('the first reconnect after a drop waits reconnectPeriod', { timeout: 20000 }, async () => {
+  const times = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd !== 'connect') return
+    times.push(Date.now())
+    conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    if (times.length === 1) setTimeout(() => conn.destroy(), 50)
+  })
+  const c = mqtt.connect(`mqtt://127.0.0.1:${fb.port}`, { reconnectPeriod: 600 })
+  try {
+    const deadline = Date.now() + 5000
+    while (times.length < 2 && Date.now() < deadline) await sleep(20)
+    assert.strictEqual(times.length, 2)
+    assert.ok(times[1] - times[0] >= 600, `reconnected after ${times[1] - times[0]} ms`)
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
+for (const reconnectOnConnackError of [false, true]) {
+  test(`events of a refused CONNACK come in MQTT.js order (reconnectOnConnackError ${reconnectOnConnackError})`, { timeout: 20000 }, async () => {
+    const fb = await fakeBroker((p, conn) => {
+      if (p.cmd !== 'connect') return
+      conn.send({ cmd: 'connack', returnCode: 4, sessionPresent: false })
+      setTimeout(() => conn.destroy(), 50)
+    })
+    const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, reconnectPeriod: 300, reconnectOnConnackError })
+    const events = []
+    for (const e of ['connect', 'error', 'close', 'offline', 'reconnect', 'end']) {
+      c.on(e, (x) => events.push(e === 'error' ? `error:${x.code}` : e))
+    }
+    try {
+      await sleep(1000)
+      const expected = reconnectOnConnackError
+        ? ['error:4', 'offline', 'close', 'reconnect', 'error:4', 'close', 'reconnect', 'error:4', 'close']
+        : ['error:4', 'close']
+      assert.deepStrictEqual(events.slice(0, expected.length), expected)
+      if (!reconnectOnConnackError) assert.deepStrictEqual(events, expected)
+      assert.strictEqual(c.connected, false)
+    } finally {
+      c.end(true)
+      await fb.close()
+    }
+  })
+}
+
+test('a second CONNACK on one connection is protocol error 130, as MQTT.js 5.16', { timeout: 20000 }, async () => {
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd !== 'connect') return
+    conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+  })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, reconnectPeriod: 0 })
+  const closed = once(c, 'close')
+  try {
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+    assert.strictEqual(err.code, 130)
+    assert.match(err.message, /duplicate CONNACK/)
+    await withTimeout(closed, 5000, 'close')
+    assert.strictEqual(c.connected, false)
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
+test('clean: false without a clientId throws, and a URL without a protocol throws MQTT.js\'s error', () => {
+  assert.throws(() => mqtt.connect({ clean: false, reconnectPeriod: 0, manualConnect: true }), /Missing clientId for unclean clients/)
+  assert.throws(() => mqtt.connect('localhost'), /Missing protocol/)
+})
+
+test('auth: "user:pass" and ?clientId= in the URL, as MQTT.js', async () => {
+  const connects = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd !== 'connect') return
+    connects.push(p)
+    conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+  })
+  const c = mqtt.connect(`mqtt://127.0.0.1:${fb.port}?clientId=from-url`, { auth: 'alice:secret', reconnectPeriod: 0 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    assert.strictEqual(connects[0].clientId, 'from-url')
+    assert.strictEqual(connects[0].username, 'alice')
+    assert.strictEqual(connects[0].password.toString(), 'secret')
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
