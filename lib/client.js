@@ -638,14 +638,27 @@ class MqttClient extends EventEmitter {
       return this
     }
     if (qos === 0) {
-      if (!this.connected) this.queue.push({ packet: packet || publishPacket(topic, message, qos, retain, dup, messageId, properties), cb })
+      if (!this.connected) {
+        this.queue.push({ packet: packet || publishPacket(topic, message, qos, retain, dup, messageId, properties), cb })
+        if (typeof opts?.cbStorePut === 'function') opts.cbStorePut()
+      }
       else if (callback) this._afterWrite(cb)
     } else {
       packet = packet || publishPacket(topic, message, qos, retain, dup, messageId, properties)
       packet.messageId = id
       this.outgoing[id] = { volatile: false, cb }
       this.messageIdToTopic[id] = topic
-      this.outgoingStore.put(packet, noop)
+      const cbStorePut = typeof opts?.cbStorePut === 'function' ? opts.cbStorePut : null
+      this.outgoingStore.put(packet, (/** @type {any} */ err) => {
+        if (!err) return cbStorePut?.()
+        // As MQTT.js: a store that cannot keep the message fails the publish.
+        const entry = this.outgoing[id]
+        if (!entry) return
+        delete this.outgoing[id]
+        delete this.messageIdToTopic[id]
+        this._native?.removeOutgoing(id)
+        entry.cb(err)
+      })
     }
     if (this._observe.sent) this._reportSent(packet || publishPacket(topic, message, qos, retain, dup, messageId, properties))
     return this
