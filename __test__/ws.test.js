@@ -61,12 +61,12 @@ test('ws:// with the default path /mqtt, the mqtt subprotocol and extra headers:
   }
 })
 
-test('ws:// options form: path defaults to /mqtt; MQTT 3.1 offers the mqttv3.1 subprotocol', { skip: impl.upstream && 'MQTT.js defaults the path to /' }, async () => {
+test('ws:// options form: path defaults to / (as MQTT.js); MQTT 3.1 offers the mqttv3.1 subprotocol', async () => {
   const r = await wsRelay()
   try {
     await roundTrip({ protocol: 'ws', host: '127.0.0.1', port: r.port })
     await roundTrip({ protocol: 'ws', host: '127.0.0.1', port: r.port, path: '/other', protocolVersion: 3 })
-    assert.deepStrictEqual(r.requests.map((q) => [q.url, q.headers['sec-websocket-protocol']]), [['/mqtt', 'mqtt'], ['/other', 'mqttv3.1']])
+    assert.deepStrictEqual(r.requests.map((q) => [q.url, q.headers['sec-websocket-protocol']]), [['/', 'mqtt'], ['/other', 'mqttv3.1']])
   } finally {
     await r.close()
   }

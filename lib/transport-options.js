@@ -87,7 +87,7 @@ function wsOptions (o) {
   if (o.protocol !== 'ws' && o.protocol !== 'wss') return undefined
   const headers = o.wsOptions && o.wsOptions.headers ? Object.entries(o.wsOptions.headers).map(([k, v]) => [k, String(v)]) : []
   return {
-    path: typeof o.path === 'string' && o.path ? o.path : '/mqtt',
+    path: typeof o.path === 'string' && o.path ? o.path : '/',
     protocol: o.protocolVersion === 3 ? 'mqttv3.1' : 'mqtt',
     headers
   }
@@ -110,7 +110,7 @@ function transformedWsBuilder (o) {
   }
   return (client) => {
     const host = o.hostname || o.host || 'localhost'
-    const base = `${o.protocol}://${host.includes(':') ? `[${host}]` : host}:${o.port}${typeof o.path === 'string' && o.path ? o.path : '/mqtt'}`
+    const base = `${o.protocol}://${host.includes(':') ? `[${host}]` : host}:${o.port}${typeof o.path === 'string' && o.path ? o.path : '/'}`
     const url = o.transformWsUrl(base, o, client)
     const t = o.protocol === 'wss' ? tlsOptions(o) : undefined
     const socket = new ws.WebSocket(url, [o.protocolVersion === 3 ? 'mqttv3.1' : 'mqtt'], {

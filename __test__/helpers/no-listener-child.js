@@ -11,7 +11,6 @@ const [scenario, port] = process.argv.slice(2)
 const opts = { reconnectPeriod: 200, connectTimeout: 400, keepalive: 1 }
 const url = {
   refused: `mqtt://127.0.0.1:${port}`,
-  dns: 'mqtt://no-such-host.invalid:1883',
   connack: `mqtt://127.0.0.1:${port}`,
   silent: `mqtt://127.0.0.1:${port}`,
   keepalive: `mqtt://127.0.0.1:${port}`,
