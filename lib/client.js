@@ -133,6 +133,8 @@ class MqttClient extends EventEmitter {
     this._writeWaiters = []
     /** @type {Record<string, any>} */
     this._resubscribeTopics = {}
+    /** @type {Map<number, string>} Incoming topic aliases of this connection (MQTT 5). */
+    this._aliasRecv = new Map()
     this._firstConnection = true
     /** @type {any} */
     this.connackPacket = null
@@ -219,7 +221,10 @@ class MqttClient extends EventEmitter {
       return this
     }
     const b = this._builder
-    writePacket(b, this._connectPacket(), { protocolVersion: o.protocolVersion })
+    const connect = this._connectPacket()
+    writePacket(b, connect, { protocolVersion: o.protocolVersion })
+    // As MQTT.js, which writes the CONNECT within connect(): reported now.
+    if (this.listenerCount('packetsend') > 0) this.emit('packetsend', connect)
     const nat = this._native
     if (nat) {
       // The session carries on (in-flight flows, packet ids); only the CONNECT and the
@@ -366,6 +371,8 @@ class MqttClient extends EventEmitter {
             case SENT: case RECEIVED: {
               const [packet, next] = readPacket(t, batch.i, bytes)
               batch.i = next
+              // The CONNECT was reported by connect() when it was made, as MQTT.js does.
+              if (kind === SENT && packet.cmd === 'connect') break
               this.emit(kind === SENT ? 'packetsend' : 'packetreceive', packet)
               break
             }
@@ -484,6 +491,7 @@ class MqttClient extends EventEmitter {
       stream.emit('close')
     }
     this._flushVolatile()
+    this._aliasRecv.clear()
     const attempts = this._attempts
     this.emit('close')
     if (this._endWaiting) {
@@ -804,6 +812,8 @@ class MqttClient extends EventEmitter {
       }
     })
     this._reportSent(packet)
+    // As MQTT.js, what waits for a connection shows in `queue` (the native session sends it).
+    if (!this.connected) this.queue.push({ packet, cb: noop })
     return promise
   }
 
@@ -829,6 +839,7 @@ class MqttClient extends EventEmitter {
     for (const t of unsubscriptions) delete this._resubscribeTopics[t]
     this.outgoing[id] = { volatile: true, cb }
     this._reportSent(packet)
+    if (!this.connected) this.queue.push({ packet, cb: noop })
     return this
   }
 
@@ -864,7 +875,6 @@ class MqttClient extends EventEmitter {
     const o = this.options
     const closeStores = () => {
       this.disconnected = true
-      this._failPending(new Error('Connection closed'))
       this.incomingStore.close((/** @type {any} */ e1) => {
         this.outgoingStore.close((/** @type {any} */ e2) => {
           this.emit('end')
@@ -898,6 +908,8 @@ class MqttClient extends EventEmitter {
     const nat = this._native
     if (!nat) return done()
     this._cleanUpDone = done
+    // As MQTT.js: a forced end without reconnecting and with a clean session fails what is
+    // in flight; otherwise it stays in the outgoing store for a later connection.
     if (force && this.options.reconnectPeriod === 0 && this.options.clean) this._failPending(new Error('Connection closed'))
     if (!force && this.connected) {
       const disconnect = { cmd: 'disconnect', reasonCode: 0, ...(opts || {}) }

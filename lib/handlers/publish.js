@@ -12,7 +12,15 @@ const noop = () => {}
 
 /** @param {any} client the MqttClient @param {any} packet */
 function handlePublish (client, packet) {
-  const { topic, payload, qos, messageId } = packet
+  const { payload, qos, messageId } = packet
+  let topic = packet.topic
+  const alias = packet.properties?.topicAlias
+  if (alias !== undefined && client.options.protocolVersion === 5) {
+    // As MQTT.js: the event gets the topic the alias stands for, the packet stays as
+    // received (topic ''); the native session has checked the alias already.
+    if (topic === '') topic = client._aliasRecv.get(alias) ?? ''
+    else client._aliasRecv.set(alias, topic)
+  }
   if (qos === 0) {
     client.emit('message', topic, payload, packet)
     client.handleMessage(packet, noop)
@@ -33,7 +41,8 @@ function handlePublish (client, packet) {
     } else if (code) {
       ack.pubrec(messageId, code)
     } else {
-      client.incomingStore.put(packet, (/** @type {any} */ err) => {
+      // Kept with its topic, so the message delivered at PUBREL has it.
+      client.incomingStore.put(topic === packet.topic ? packet : { ...packet, topic }, (/** @type {any} */ err) => {
         if (err) return client.emit('error', err)
         ack.pubrec(messageId, 0)
       })

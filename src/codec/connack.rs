@@ -64,8 +64,10 @@ impl ConnAck {
             Properties::new()
         };
         r.finish("CONNACK")?;
+        // The code is not checked on decode (only on encode): a refusal with an unknown
+        // code, or with session present set, is still a refusal, and the application
+        // must learn its reason (MQTT.js and mqtt-packet take any code).
         let session_present = flags & 1 != 0;
-        check_code(code, session_present, version)?;
         Ok(ConnAck {
             session_present,
             code,
@@ -133,13 +135,18 @@ mod tests {
     }
 
     #[test]
-    fn unknown_return_code_should_be_refused() {
-        assert!(decode_err(&[0x20, 2, 0, 6], ProtocolVersion::V4).contains("MQTT-3.2.2-8"));
-        assert!(decode_err(&[0x20, 3, 0, 0x01, 0], ProtocolVersion::V5).contains("CONNACK code"));
-    }
-
-    #[test]
-    fn session_present_with_refusal_should_be_refused() {
-        assert!(decode_err(&[0x20, 2, 1, 5], ProtocolVersion::V4).contains("MQTT-3.2.2-6"));
+    fn unknown_codes_and_session_present_with_refusal_decode_but_do_not_encode() {
+        for (bytes, v) in [
+            (&[0x20, 2, 0, 6][..], ProtocolVersion::V4),
+            (&[0x20, 2, 0, 135][..], ProtocolVersion::V4),
+            (&[0x20, 3, 0, 0x01, 0][..], ProtocolVersion::V5),
+            (&[0x20, 2, 1, 5][..], ProtocolVersion::V4),
+        ] {
+            let [Packet::ConnAck(c)] = &decode_all(bytes, v)[..] else {
+                panic!("{bytes:?} did not decode");
+            };
+            assert_eq!(c.code, bytes[3]);
+            assert!(c.check(v).is_err(), "{bytes:?} must not be encoded");
+        }
     }
 }

@@ -61,7 +61,8 @@ impl TopicAliases {
         self.send_max = send_max;
     }
 
-    /// Resolves an incoming PUBLISH's alias into its topic, registering new ones.
+    /// Checks an incoming PUBLISH's alias (in range, registered when the topic is empty),
+    /// registering new ones. The topic is left as received.
     pub fn incoming(&mut self, p: &mut Publish) -> Result<(), Violation> {
         let Some(alias) = p.properties.topic_alias() else {
             return Ok(());
@@ -77,15 +78,14 @@ impl TopicAliases {
             ));
         }
         if p.topic.is_empty() {
-            match self.recv.get(&alias) {
-                Some(t) => p.topic = t.clone(),
-                None => {
-                    return Err(Violation::new(
-                        "3.3.2.3.4",
-                        format!("Received unregistered Topic Alias {alias}"),
-                        0x82,
-                    ))
-                }
+            // The topic stays empty, as on the wire: the application resolves it for its
+            // `message` event and keeps the packet as received (MQTT.js does the same).
+            if !self.recv.contains_key(&alias) {
+                return Err(Violation::new(
+                    "3.3.2.3.4",
+                    format!("Received unregistered Topic Alias {alias}"),
+                    0x82,
+                ));
             }
         } else {
             self.recv.insert(alias, p.topic.clone());
@@ -198,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn incoming_aliases_should_resolve_and_unknown_ones_fail() {
+    fn incoming_aliases_should_be_checked_and_unknown_ones_fail() {
         let mut t = TopicAliases {
             recv_max: 2,
             ..Default::default()
@@ -207,7 +207,7 @@ mod tests {
         t.incoming(&mut a).unwrap();
         let mut b = publish("", Some(1));
         t.incoming(&mut b).unwrap();
-        assert_eq!(b.topic.as_str(), "a/b");
+        assert_eq!(b.topic.as_str(), "", "left as received");
         assert_eq!(
             t.incoming(&mut publish("", Some(2)))
                 .unwrap_err()
