@@ -327,7 +327,9 @@ class MqttClient extends EventEmitter {
   /** @param {any} nat @param {any} packet */
   _restoreOne (nat, packet) {
     const id = packet?.messageId
-    if (!id || this.outgoing[id] || (packet.cmd !== 'publish' && packet.cmd !== 'pubrel')) return
+    // The native client is new: nothing of the store is in flight there yet. A flow this
+    // client still waits for (after end() then reconnect()) keeps its callback.
+    if (!id || (packet.cmd !== 'publish' && packet.cmd !== 'pubrel')) return
     if (packet.cmd === 'publish' && !(packet.qos > 0)) return
     const b = this._builder
     let restored = false
@@ -340,7 +342,7 @@ class MqttClient extends EventEmitter {
     }
     if (!restored) return this.log('messageId: %d has already used.', id)
     if (!(this.messageIdProvider instanceof DefaultMessageIdProvider)) this.messageIdProvider.register?.(id)
-    this.outgoing[id] = { volatile: false, cb: noop }
+    this.outgoing[id] = this.outgoing[id] || { volatile: false, cb: noop }
     if (packet.cmd === 'publish') this.messageIdToTopic[id] = packet.topic
   }
 
@@ -469,7 +471,7 @@ class MqttClient extends EventEmitter {
     while (n < w.length && w[n].mark <= upto) n++
     if (n === 0) return
     const done = w.splice(0, n)
-    for (const x of done) x.cb(dropped ? new Error('Connection closed before the message was written') : undefined)
+    callEach(done, dropped ? new Error('Connection closed before the message was written') : undefined)
   }
 
   /** @param {string} code @param {string} message */
@@ -1007,6 +1009,23 @@ function rememberTopic (topic) {
     return id
   } catch {
     return undefined // the string path reports the problem
+  }
+}
+
+/**
+ * Calls each waiter's callback; one that throws does not keep the others from being called
+ * (they run on the next tick) and its exception propagates as usual.
+ * @param {Array<{cb: Function}>} list @param {any} err
+ */
+function callEach (list, err) {
+  for (let k = 0; k < list.length; k++) {
+    try {
+      list[k].cb(err)
+    } catch (e) {
+      const rest = list.slice(k + 1)
+      process.nextTick(() => callEach(rest, err))
+      throw e
+    }
   }
 }
 
