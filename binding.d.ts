@@ -53,6 +53,11 @@ export declare class NativeClient {
    * after a close (`appReconnects`); the session (in-flight flows, packet ids) carries on.
    */
   reconnect(host: string, port: number, connectTape: Uint32Array, data: Uint8Array): void
+  /**
+   * The current TCP connection's `[localAddress, localPort, remoteAddress, remotePort]`
+   * (as Node's socket gives them), or null when there is none (or it is a Unix socket).
+   */
+  addresses(): Array<string> | null
   /** Drops the current connection; reconnecting follows the usual rules. */
   dropConnection(): void
   /** Stops: after writing what is queued, or at once with `force`. */

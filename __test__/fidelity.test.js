@@ -267,6 +267,28 @@ test('a QoS 0 publish callback that throws does not keep the others of its turn 
   assert.strictEqual(out.trim(), 'calls=5 uncaught=1')
 })
 
+test('client.stream has what programs read from a socket', async () => {
+  const c = mqtt.connect(broker.url, { reconnectPeriod: 0 })
+  await withTimeout(once(c, 'connect'), 5000, 'connect')
+  const s = c.stream
+  try {
+    assert.strictEqual(s.remoteAddress, '127.0.0.1')
+    assert.strictEqual(s.remotePort, broker.port)
+    assert.strictEqual(s.localAddress, '127.0.0.1')
+    assert.ok(Number.isInteger(s.localPort) && s.localPort > 0 && s.localPort !== broker.port)
+    assert.strictEqual(s.setNoDelay(true), s)
+    assert.strictEqual(s.setKeepAlive(true, 1000), s)
+    const closed = once(s, 'close')
+    const clientClosed = once(c, 'close')
+    s.destroy()
+    await withTimeout(closed, 5000, 'stream close')
+    await withTimeout(clientClosed, 5000, 'client close')
+    assert.strictEqual(c.connected, false)
+  } finally {
+    c.end(true)
+  }
+})
+
 test('clean: false without a clientId throws, and a URL without a protocol throws MQTT.js\'s error', () => {
   assert.throws(() => mqtt.connect({ clean: false, reconnectPeriod: 0, manualConnect: true }), /Missing clientId for unclean clients/)
   assert.throws(() => mqtt.connect('localhost'), /Missing protocol/)

@@ -82,6 +82,27 @@ class NativeStream extends EventEmitter {
   }
 
   write () { return true }
+
+  /** @param {number} k index in NativeClient.addresses() */
+  _address (k) {
+    const a = this.destroyed ? null : this._client._native?.addresses()
+    return a ? (k % 2 ? Number(a[k]) : a[k]) : undefined
+  }
+
+  get localAddress () { return this._address(0) }
+  get localPort () { return this._address(1) }
+  get remoteAddress () { return this._address(2) }
+  get remotePort () { return this._address(3) }
+  get remoteFamily () {
+    const a = this._address(2)
+    return a === undefined ? undefined : (String(a).includes(':') ? 'IPv6' : 'IPv4')
+  }
+
+  /** Nagle is always off on these sockets (TCP_NODELAY). */
+  setNoDelay () { return this }
+  /** TCP keepalive probes are not used: MQTT's own keepalive watches the connection. */
+  setKeepAlive () { return this }
+  setTimeout () { return this }
 }
 
 class MqttClient extends EventEmitter {

@@ -434,6 +434,19 @@ impl NativeClient {
         Ok(())
     }
 
+    /// The current TCP connection's `[localAddress, localPort, remoteAddress, remotePort]`
+    /// (as Node's socket gives them), or null when there is none (or it is a Unix socket).
+    #[napi(catch_unwind)]
+    pub fn addresses(&self) -> Option<Vec<String>> {
+        let (local, peer) = self.shared.addresses()?;
+        Some(vec![
+            local.ip().to_string(),
+            local.port().to_string(),
+            peer.ip().to_string(),
+            peer.port().to_string(),
+        ])
+    }
+
     /// Drops the current connection; reconnecting follows the usual rules.
     #[napi(catch_unwind)]
     pub fn drop_connection(&self) {

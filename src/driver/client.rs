@@ -108,6 +108,9 @@ async fn open(
         let tcp = transport::tcp::connect(host, port)
             .await
             .map_err(|e| (e.code(), e.to_string()))?;
+        if let (Ok(local), Ok(peer)) = (tcp.local_addr(), tcp.peer_addr()) {
+            shared.lock().addresses = Some((local, peer));
+        }
         match tls {
             None if cfg.ws.is_none() => return Ok(Opened::Tcp(tcp)),
             None => Box::new(tcp),
@@ -204,6 +207,8 @@ pub struct Inner {
     feed: Option<UnboundedSender<Feed>>,
     /// The broker the application asked to reconnect to (`app_reconnects`).
     next_server: Option<(String, u16)>,
+    /// Local and remote address of the current TCP connection (Node's socket fields).
+    addresses: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
     /// Which thread reads plain TCP sockets (see [`super::app_read`]).
     #[cfg(unix)]
     pub(super) read_thread: ReadThread,
@@ -253,6 +258,7 @@ impl Shared {
                 writing: false,
                 feed: None,
                 next_server: None,
+                addresses: None,
                 #[cfg(unix)]
                 read_thread: ReadThread::Io,
                 #[cfg(unix)]
@@ -476,6 +482,11 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// Local and remote address of the current TCP connection, if any.
+    pub fn addresses(&self) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
+        self.lock().addresses
+    }
+
     /// Starts the next connection attempt, to `host:port` (`app_reconnects` only).
     pub fn reconnect(&self, host: String, port: u16) {
         self.lock().next_server = Some((host, port));
@@ -527,6 +538,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
             let mut g = shared.lock();
             g.direct = None;
             g.writing = false;
+            g.addresses = None;
             g.session.handle_connection_lost();
             shared.discard_out(&mut g);
         }
