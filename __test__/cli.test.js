@@ -178,10 +178,28 @@ test('a broker that refuses the connection: one clear line and exit code 1', { s
   }
 })
 
+test('sub exits 130 on SIGINT, as MQTT.js\'s', async () => {
+  const sub = await subscriber(['-t', 'cli/sigint'], { probeTopic: 'cli/sigint' })
+  const exited = new Promise((resolve) => sub.child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : signal))))
+  sub.child.kill('SIGINT')
+  const code = await Promise.race([exited, sleep(10000).then(() => 'still running')])
+  await sub.stop()
+  assert.strictEqual(code, 130)
+})
+
 test('version and help print', () => {
   const v = run(['version'])
   assert.strictEqual(v.status, 0)
   assert.match(v.stdout, /^MQTT\.js version: 5\.\d+\.\d+$/m)
+  const dashed = run(['--version'])
+  assert.strictEqual(dashed.status, 0)
+  assert.match(dashed.stdout, /^MQTT\.js version: 5\.\d+\.\d+$/m)
+  if (!upstream) {
+    // MQTT.js 5.16 answers -v with "No such command" (exit 0); the issue asks for the version.
+    const short = run(['-v'])
+    assert.strictEqual(short.status, 0)
+    assert.match(short.stdout, /^MQTT\.js version: 5\.\d+\.\d+$/m)
+  }
   const h = run(['help'])
   assert.strictEqual(h.status, 0)
   assert.match(h.stdout, /publish/)

@@ -6,7 +6,7 @@ const path = require('path')
 const { printHelp, fail } = require('./common')
 const { parseArgs, intOption, UsageError } = require('./args')
 
-const COMMANDS = { publish: 'publish', pub: 'publish', subscribe: 'subscribe', sub: 'subscribe', version: 'version', help: 'help', broker: 'broker' }
+const COMMANDS = { publish: 'publish', pub: 'publish', subscribe: 'subscribe', sub: 'subscribe', version: 'version', '--version': 'version', '-v': 'version', help: 'help', broker: 'broker' }
 
 /** @param {string[]} argv */
 function broker (argv) {

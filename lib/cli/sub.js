@@ -55,9 +55,11 @@ async function subscribe (argv, mqtt) {
       }
     })
   })
-  const stop = () => client.end(() => process.exit(0))
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  // As MQTT.js's `mqtt sub`, which dies of the signal: exit 128 + signal number (130 for
+  // SIGINT), after a clean DISCONNECT.
+  const stop = (/** @type {number} */ code) => () => client.end(() => process.exit(code))
+  process.once('SIGINT', stop(130))
+  process.once('SIGTERM', stop(143))
 }
 
 module.exports = { subscribe }
