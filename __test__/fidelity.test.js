@@ -289,6 +289,30 @@ test('client.stream has what programs read from a socket', async () => {
   }
 })
 
+test('MQTT 5: a publish over the broker\'s maximumPacketSize fails in its callback (149) and is not sent', { skip: impl.upstream && 'beyond MQTT.js: it sends the packet and the broker disconnects' }, async () => {
+  const publishes = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { maximumPacketSize: 200 } })
+    else if (p.cmd === 'publish') {
+      publishes.push(p.payload.length)
+      conn.send({ cmd: 'puback', messageId: p.messageId, reasonCode: 0 })
+    }
+  }, { version: 5 })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, protocolVersion: 5, reconnectPeriod: 0 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    const err = await new Promise((resolve) => c.publish('big', Buffer.alloc(1000), { qos: 1 }, resolve))
+    assert.ok(err instanceof Error)
+    assert.strictEqual(err.code, 149)
+    await withTimeout(c.publishAsync('small', 'ok', { qos: 1 }), 5000, 'small publish')
+    assert.deepStrictEqual(publishes, [2])
+    assert.strictEqual(c.connected, true)
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
 test('clean: false without a clientId throws, and a URL without a protocol throws MQTT.js\'s error', () => {
   assert.throws(() => mqtt.connect({ clean: false, reconnectPeriod: 0, manualConnect: true }), /Missing clientId for unclean clients/)
   assert.throws(() => mqtt.connect('localhost'), /Missing protocol/)

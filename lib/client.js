@@ -13,7 +13,7 @@ const { fast } = native
 const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
 const { Store } = require('./store')
 const { DefaultMessageIdProvider } = require('./message-id')
-const { nativeError, ErrorWithSubackPacket } = require('./errors')
+const { nativeError, ErrorWithSubackPacket, ErrorWithReasonCode } = require('./errors')
 const { validateTopic, validateFilter } = require('./validate')
 const { nextServer } = require('./options')
 const { buildStream, openStream, endStream, writeStream } = require('./js-stream')
@@ -665,7 +665,9 @@ class MqttClient extends EventEmitter {
         id = this._send(packet)
       }
     } catch (e) {
-      process.nextTick(cb, e)
+      // MQTT.js's numeric reason code for a packet the server would not take.
+      const err = /** @type {any} */ (e).code === 'ERR_MQTT_PACKET_TOO_LARGE' ? new ErrorWithReasonCode(/** @type {any} */ (e).message, 149) : e
+      process.nextTick(cb, err)
       return this
     }
     if (qos === 0) {

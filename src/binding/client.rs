@@ -220,6 +220,7 @@ pub(super) fn session_error(e: SessionError) -> JsError {
         SessionError::NotConnected => "ERR_MQTT_CLIENT_DISCONNECTED",
         SessionError::NotRestorable => "ERR_INVALID_ARG_VALUE",
         SessionError::TopicAlias(_) => "ERR_MQTT_TOPIC_ALIAS",
+        SessionError::PacketTooLarge { .. } => "ERR_MQTT_PACKET_TOO_LARGE",
         _ => "ERR_MQTT_PROTOCOL",
     };
     napi::Error::new(Code(code), e.to_string())

@@ -127,6 +127,14 @@ pub enum SessionError {
     /// A QoS 0 publish while offline with queueing off, or a command after end.
     #[error("client disconnected")]
     NotConnected,
+    /// The PUBLISH is larger than the server's Maximum Packet Size (MQTT 5 CONNACK).
+    #[error("Packet too large: {size} bytes, the server's maximumPacketSize is {max}")]
+    PacketTooLarge {
+        /// Encoded size of the packet.
+        size: usize,
+        /// The server's limit.
+        max: u32,
+    },
     /// The server refused the connection (CONNACK return or reason code); the event
     /// [`Event::Refused`] carries the packet.
     #[error("connection refused with code {0}")]
@@ -174,6 +182,8 @@ pub struct Session {
     transmit: VecDeque<Packet>,
     events: VecDeque<Event>,
     connected_before: bool,
+    /// The server's Maximum Packet Size from its last CONNACK (MQTT 5); None: no limit.
+    server_max_packet: Option<u32>,
     /// Flows restored from the application's store; they stay ahead of newer flows.
     restored: usize,
     aliases: TopicAliases,
@@ -208,6 +218,7 @@ impl Session {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             connected_before: false,
+            server_max_packet: None,
             restored: 0,
             aliases,
         }
@@ -373,6 +384,21 @@ impl Session {
         } else {
             None
         };
+        if let Some(max) = self.server_max_packet {
+            // [MQTT-3.1.2-24]: never send the server a packet larger than it accepts; the
+            // caller learns it now rather than from a disconnect. A QoS 1/2 packet id is
+            // two bytes more than the form checked here when it has none yet.
+            let size = Packet::Publish(wire.clone().unwrap_or_else(|| p.clone()))
+                .encoded_len(self.version)
+                + if p.qos != QoS::AtMostOnce && p.packet_id == 0 {
+                    2
+                } else {
+                    0
+                };
+            if size > max as usize {
+                return Err(SessionError::PacketTooLarge { size, max });
+            }
+        }
         if p.qos == QoS::AtMostOnce {
             p.packet_id = 0;
             if connected {
@@ -615,6 +641,10 @@ impl Session {
         if let Some(s) = server_keep_alive {
             self.keepalive.set_interval(s, now);
         }
+        self.server_max_packet = c.properties.iter().find_map(|p| match p {
+            Property::MaximumPacketSize(m) => Some(*m),
+            _ => None,
+        });
         let alias_max = c.properties.iter().find_map(|p| match p {
             Property::TopicAliasMaximum(m) => Some(*m),
             _ => None,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::*;
-use crate::codec::{MqttStr, Subscription};
+use crate::codec::{MqttStr, Properties, Subscription};
 
 fn s(v: &str) -> MqttStr {
     MqttStr::new(v).unwrap()
@@ -521,4 +521,31 @@ fn set_connect_changes_the_next_connect_but_not_the_level() {
     assert_eq!(c.level, ProtocolVersion::V4);
     assert_eq!(c.keep_alive, 30);
     assert_eq!(c.password.as_deref(), Some(&b"rotated"[..]));
+}
+
+#[test]
+fn a_publish_larger_than_the_servers_maximum_packet_size_is_refused_and_not_sent() {
+    let mut h = Harness::new(Options::new(connect(true, 60, ProtocolVersion::V5)));
+    h.session.handle_connected(h.now);
+    h.sent();
+    h.recv(Packet::ConnAck(ConnAck {
+        properties: Properties(vec![Property::MaximumPacketSize(20)]),
+        ..Default::default()
+    }))
+    .unwrap();
+    h.events();
+    let big = Publish {
+        qos: QoS::AtLeastOnce,
+        topic: s("t"),
+        payload: Bytes::from(vec![0u8; 100]),
+        ..Default::default()
+    };
+    assert!(matches!(
+        h.session.publish(big, h.now),
+        Err(SessionError::PacketTooLarge { max: 20, .. })
+    ));
+    assert!(h.sent().is_empty());
+    assert_eq!(h.session.in_flight(), 0);
+    assert_eq!(h.publish("t", QoS::AtLeastOnce) > 0, true);
+    assert_eq!(h.sent().len(), 1);
 }
