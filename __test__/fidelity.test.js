@@ -313,6 +313,24 @@ test('MQTT 5: a publish over the broker\'s maximumPacketSize fails in its callba
   }
 })
 
+test('an ack of the wrong kind (PUBREC for a QoS 1 publish) is a protocol error, in MQTT.js 5.16\'s words', { skip: impl.upstream && 'MQTT.js 5.16 misses this case: it answers with a PUBREL' }, async () => {
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    else if (p.cmd === 'publish' && !p.dup) conn.send({ cmd: 'pubrec', messageId: p.messageId })
+  })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, reconnectPeriod: 0 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    const error = once(c, 'error')
+    c.publish('wrong/ack', 'x', { qos: 1 })
+    const [err] = await withTimeout(error, 5000, 'error')
+    assert.match(err.message, /^Protocol error: pubrec does not answer the publish pending on message id \d+$/)
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
 test('clean: false without a clientId throws, and a URL without a protocol throws MQTT.js\'s error', () => {
   assert.throws(() => mqtt.connect({ clean: false, reconnectPeriod: 0, manualConnect: true }), /Missing clientId for unclean clients/)
   assert.throws(() => mqtt.connect('localhost'), /Missing protocol/)

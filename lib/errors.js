@@ -90,6 +90,8 @@ const os = require('node:os')
 function nativeError (code, message) {
   if (code === 'ERR_CONNACK_TIMEOUT') return new Error('connack timeout')
   if (code === 'ERR_KEEPALIVE_TIMEOUT') return new Error('Keepalive timeout')
+  // An ack answering the wrong kind of flow: MQTT.js 5.16's message, without a code.
+  if (message.includes('does not answer the')) return new Error(message.replace(/^\[[^\]]*\] /, ''))
   if (message.includes('MQTT-3.2.0-2')) return new ErrorWithReasonCode('Protocol error: duplicate CONNACK on the same network connection', 130)
   /** @type {any} */
   let err

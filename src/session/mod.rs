@@ -585,9 +585,18 @@ impl Session {
         }
         match p {
             Packet::Publish(p) => self.on_publish(p, now)?,
-            Packet::PubAck(a) => self.on_puback(a),
-            Packet::PubRec(a) => self.on_pubrec(a, now),
-            Packet::PubComp(a) => self.on_pubcomp(a),
+            Packet::PubAck(a) => {
+                self.check_ack_kind(PacketType::PubAck, a.packet_id)?;
+                self.on_puback(a)
+            }
+            Packet::PubRec(a) => {
+                self.check_ack_kind(PacketType::PubRec, a.packet_id)?;
+                self.on_pubrec(a, now)
+            }
+            Packet::PubComp(a) => {
+                self.check_ack_kind(PacketType::PubComp, a.packet_id)?;
+                self.on_pubcomp(a)
+            }
             Packet::PubRel(a) => {
                 if self.incoming_qos2.contains(&a.packet_id) {
                     self.events.push_back(Event::PubRel(a));
@@ -598,12 +607,14 @@ impl Session {
                 }
             }
             Packet::SubAck(s) => {
+                self.check_ack_kind(PacketType::SubAck, s.packet_id)?;
                 if let Some(Outgoing::Subscribe { .. }) = self.outgoing.get(&s.packet_id) {
                     self.end_flow(s.packet_id);
                     self.events.push_back(Event::SubAck(s));
                 }
             }
             Packet::UnsubAck(u) => {
+                self.check_ack_kind(PacketType::UnsubAck, u.packet_id)?;
                 if let Some(Outgoing::Unsubscribe { .. }) = self.outgoing.get(&u.packet_id) {
                     self.end_flow(u.packet_id);
                     self.events.push_back(Event::UnsubAck(u));
@@ -740,6 +751,37 @@ impl Session {
         }
         self.events.push_back(Event::Publish(p));
         Ok(())
+    }
+
+    /// An ack that answers a different kind of flow than the one pending on its packet id
+    /// (a PUBACK for a QoS 2 PUBLISH, a SUBACK for a PUBLISH...): a protocol error
+    /// [MQTT-4.3.2, 4.3.3, 3.9.3, 3.11.3], with MQTT.js's wording. An ack for no pending
+    /// flow at all is ignored (a late duplicate), as MQTT.js does.
+    fn check_ack_kind(&self, ack: PacketType, id: u16) -> Result<(), SessionError> {
+        let pending = match self.outgoing.get(&id) {
+            None => return Ok(()),
+            Some(Outgoing::Publish { packet, .. }) => match (packet.qos, ack) {
+                (QoS::AtLeastOnce, PacketType::PubAck) => return Ok(()),
+                (QoS::ExactlyOnce, PacketType::PubRec | PacketType::PubComp) => return Ok(()),
+                _ => "publish",
+            },
+            Some(Outgoing::PubRel(_)) => match ack {
+                PacketType::PubComp | PacketType::PubRec => return Ok(()),
+                _ => "pubrel",
+            },
+            Some(Outgoing::Subscribe { .. }) if ack == PacketType::SubAck => return Ok(()),
+            Some(Outgoing::Subscribe { .. }) => "subscribe",
+            Some(Outgoing::Unsubscribe { .. }) if ack == PacketType::UnsubAck => return Ok(()),
+            Some(Outgoing::Unsubscribe { .. }) => "unsubscribe",
+        };
+        Err(Violation::protocol(
+            "MQTT-4.3",
+            format!(
+                "Protocol error: {} does not answer the {pending} pending on message id {id}",
+                ack.name().to_ascii_lowercase()
+            ),
+        )
+        .into())
     }
 
     fn on_puback(&mut self, a: Ack) {

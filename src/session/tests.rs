@@ -549,3 +549,30 @@ fn a_publish_larger_than_the_servers_maximum_packet_size_is_refused_and_not_sent
     assert_eq!(h.publish("t", QoS::AtLeastOnce) > 0, true);
     assert_eq!(h.sent().len(), 1);
 }
+
+#[test]
+fn an_ack_of_the_wrong_kind_is_a_protocol_error_and_an_unknown_one_is_ignored() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    let id = h.publish("t", QoS::ExactlyOnce);
+    h.sent();
+    let err = h.recv(Packet::PubAck(Ack::new(id))).unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "puback does not answer the publish pending on message id {id}"
+        )),
+        "{err}"
+    );
+    assert!(h
+        .recv(Packet::PubAck(Ack::new(id.wrapping_add(100))))
+        .is_ok());
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    let id = h.publish("t", QoS::AtLeastOnce);
+    assert!(h
+        .recv(Packet::SubAck(SubAck {
+            packet_id: id,
+            ..Default::default()
+        }))
+        .is_err());
+}
