@@ -331,6 +331,38 @@ test('an ack of the wrong kind (PUBREC for a QoS 1 publish) is a protocol error,
   }
 })
 
+for (const qos of [0, 1, 2]) {
+  test(`QoS ${qos}: an overridden handleMessage gets messages one at a time, the next only after its callback`, { timeout: 20000 }, async () => {
+    const topic = `fidelity/handle/${qos}/${Date.now()}`
+    const sub = mqtt.connect(broker.url, { reconnectPeriod: 0 })
+    let inHandler = 0
+    let overlap = false
+    let handled = 0
+    const order = []
+    sub.handleMessage = (packet, callback) => {
+      inHandler++
+      if (inHandler > 1) overlap = true
+      order.push(packet.payload.toString())
+      setTimeout(() => {
+        inHandler--
+        handled++
+        callback()
+      }, 15)
+    }
+    await withTimeout(once(sub, 'connect'), 5000, 'subscriber connect')
+    await sub.subscribeAsync(topic, { qos })
+    const pub = mqtt.connect(broker.url, { reconnectPeriod: 0 })
+    await withTimeout(once(pub, 'connect'), 5000, 'publisher connect')
+    for (let i = 0; i < 8; i++) await pub.publishAsync(topic, `m${i}`, { qos })
+    const deadline = Date.now() + 8000
+    while (handled < 8 && Date.now() < deadline) await sleep(20)
+    await Promise.all([pub.endAsync(), sub.endAsync()])
+    assert.strictEqual(handled, 8)
+    assert.strictEqual(overlap, false, 'handleMessage ran for two messages at once')
+    assert.deepStrictEqual(order, ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'])
+  })
+}
+
 test('clean: false without a clientId throws, and a URL without a protocol throws MQTT.js\'s error', () => {
   assert.throws(() => mqtt.connect({ clean: false, reconnectPeriod: 0, manualConnect: true }), /Missing clientId for unclean clients/)
   assert.throws(() => mqtt.connect('localhost'), /Missing protocol/)

@@ -179,6 +179,10 @@ class MqttClient extends EventEmitter {
     this._cleanUpDone = null
     /** @type {(() => void) | null} */
     this._deferredReconnect = null
+    /** An overridden handleMessage has not called back yet: the next packets wait. */
+    this._awaitingHandle = false
+    /** Events were announced while waiting: drain them when handleMessage calls back. */
+    this._drainWaiting = false
     // packetsend/packetreceive for packets the native side writes or reads cost a copy
     // each: they are reported only while someone listens.
     this._observe = { sent: false, received: false }
@@ -369,6 +373,10 @@ class MqttClient extends EventEmitter {
 
   _drain () {
     if (!this._native) return
+    if (this._awaitingHandle) {
+      this._drainWaiting = true
+      return
+    }
     const [t, bytes, large] = native.clientDrain(this._h)
     this._batches.push({ t, bytes, large, i: 0 })
     this._runBatches()
@@ -382,6 +390,7 @@ class MqttClient extends EventEmitter {
       const batch = batches[0]
       const { t, bytes, large } = batch
       while (batch.i < t.length) {
+        if (this._awaitingHandle) return
         const kind = t[batch.i++]
         try {
           switch (kind) {
@@ -897,6 +906,12 @@ class MqttClient extends EventEmitter {
     }
     this._clearReconnect()
     this.disconnecting = true
+    if (this._awaitingHandle) {
+      // Ending does not wait for a handleMessage that may never call back: the packets
+      // behind it (the close among them) are handled now.
+      this._awaitingHandle = false
+      process.nextTick(() => this._resumeBatches())
+    }
     const o = this.options
     const closeStores = () => {
       this.disconnected = true
@@ -970,6 +985,45 @@ class MqttClient extends EventEmitter {
   getLastMessageId () {
     if (this.messageIdProvider instanceof DefaultMessageIdProvider) return this._native ? this._native.lastPacketId() : null
     return this.messageIdProvider.getLastAllocated()
+  }
+
+  /**
+   * Runs `handleMessage` for one message. As MQTT.js, messages are handled one at a time:
+   * while an overridden handleMessage has not called back, the next packets wait (and
+   * nothing more is drained from the native side, so its backpressure holds).
+   * @param {any} packet @param {(err?: any) => void} done
+   */
+  _handleMessage (packet, done) {
+    if (this.handleMessage === MqttClient.prototype.handleMessage) return done()
+    let sync = true
+    let finished = false
+    this._awaitingHandle = true
+    try {
+      this.handleMessage(packet, (/** @type {any} */ err) => {
+        if (finished) return
+        finished = true
+        this._awaitingHandle = false
+        done(err)
+        if (!sync) this._resumeBatches()
+      })
+    } catch (e) {
+      if (!finished) {
+        finished = true
+        this._awaitingHandle = false
+      }
+      throw e
+    } finally {
+      sync = false
+    }
+  }
+
+  _resumeBatches () {
+    if (this._drainWaiting) {
+      this._drainWaiting = false
+      this._drain()
+    } else {
+      this._runBatches()
+    }
   }
 
   /** Called for each received PUBLISH before it is acknowledged; override to defer acks. */

@@ -23,7 +23,7 @@ function handlePublish (client, packet) {
   }
   if (qos === 0) {
     client.emit('message', topic, payload, packet)
-    client.handleMessage(packet, noop)
+    client._handleMessage(packet, noop)
     return
   }
   const ack = client._acker()
@@ -34,7 +34,7 @@ function handlePublish (client, packet) {
     if (!ReasonCodes.validPubackCode(code)) return client.emit('error', new Error(`Wrong reason code for ${qos === 1 ? 'puback' : 'pubrec'}`))
     if (qos === 1) {
       if (!code) client.emit('message', topic, payload, packet)
-      client.handleMessage(packet, (/** @type {any} */ err) => {
+      client._handleMessage(packet, (/** @type {any} */ err) => {
         if (err) return
         ack.puback(messageId, code)
       })

@@ -15,7 +15,7 @@ function handlePubrel (client, pubrel) {
       return
     }
     client.emit('message', pub.topic, pub.payload, pub)
-    client.handleMessage(pub, (/** @type {any} */ err2) => {
+    client._handleMessage(pub, (/** @type {any} */ err2) => {
       if (err2) return
       client.incomingStore.del(pub, noop)
       ack.pubcomp(pubrel.messageId)
