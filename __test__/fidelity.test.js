@@ -363,6 +363,58 @@ for (const qos of [0, 1, 2]) {
   })
 }
 
+test('MQTT 5: no more QoS 1 publishes are in flight than the broker\'s Receive Maximum; the rest wait, in order', { timeout: 20000, skip: impl.upstream && 'beyond MQTT.js: it sends them all at once' }, async () => {
+  const waiting = []
+  let outstanding = 0
+  let most = 0
+  const order = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { receiveMaximum: 3 } })
+    else if (p.cmd === 'publish') {
+      outstanding++
+      most = Math.max(most, outstanding)
+      order.push(p.payload.toString())
+      waiting.push(p.messageId)
+      // The broker acks one at a time, a little later.
+      setTimeout(() => {
+        outstanding--
+        conn.send({ cmd: 'puback', messageId: waiting.shift(), reasonCode: 0 })
+      }, 20)
+    }
+  }, { version: 5 })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, protocolVersion: 5, reconnectPeriod: 0 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    const all = []
+    for (let i = 0; i < 10; i++) all.push(c.publishAsync('quota', `m${i}`, { qos: 1 }))
+    await withTimeout(Promise.all(all), 10000, 'all acknowledged')
+    assert.ok(most <= 3, `${most} publishes were in flight at once`)
+    assert.deepStrictEqual(order, ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'])
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
+test('MQTT 5: more inbound QoS 2 messages than the receiveMaximum advertised is error 147, as MQTT.js 5.16', { timeout: 20000 }, async () => {
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') {
+      conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+      for (let id = 1; id <= 3; id++) conn.send({ cmd: 'publish', topic: 'in/qos2', payload: Buffer.from('x'), qos: 2, messageId: id })
+    }
+  }, { version: 5 })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, protocolVersion: 5, reconnectPeriod: 0, properties: { receiveMaximum: 2 } })
+  // The messages stay unacknowledged: no PUBREL ever comes.
+  try {
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+    assert.strictEqual(err.code, 147)
+    assert.match(err.message, /^Receive Maximum exceeded: 3 inbound QoS 2 messages in flight, receiveMaximum is 2$/)
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
 test('clean: false without a clientId throws, and a URL without a protocol throws MQTT.js\'s error', () => {
   assert.throws(() => mqtt.connect({ clean: false, reconnectPeriod: 0, manualConnect: true }), /Missing clientId for unclean clients/)
   assert.throws(() => mqtt.connect('localhost'), /Missing protocol/)

@@ -92,6 +92,9 @@ function nativeError (code, message) {
   if (code === 'ERR_KEEPALIVE_TIMEOUT') return new Error('Keepalive timeout')
   // An ack answering the wrong kind of flow: MQTT.js 5.16's message, without a code.
   if (message.includes('does not answer the')) return new Error(message.replace(/^\[[^\]]*\] /, ''))
+  // Limits of ours the broker broke, with MQTT.js 5.16's numeric codes.
+  if (message.includes('Receive Maximum exceeded')) return new ErrorWithReasonCode(message.replace(/^\[[^\]]*\] /, ''), 147)
+  if (message.includes('exceeds the maximum packet size')) return new ErrorWithReasonCode(message.replace(/^\[[^\]]*\] /, ''), 149)
   if (message.includes('MQTT-3.2.0-2')) return new ErrorWithReasonCode('Protocol error: duplicate CONNACK on the same network connection', 130)
   /** @type {any} */
   let err

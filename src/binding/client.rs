@@ -378,7 +378,8 @@ impl NativeClient {
     /// Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`).
     #[napi(catch_unwind)]
     pub fn remove_outgoing(&self, id: u32) -> bool {
-        self.shared.command(|s, _| s.remove_outgoing(id as u16))
+        self.shared
+            .command(|s, now| s.remove_outgoing(id as u16, now))
     }
 
     /// The packet id most recently handed out.

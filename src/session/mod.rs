@@ -174,6 +174,8 @@ pub struct Session {
     outgoing: HashMap<u16, Outgoing>,
     /// Incoming QoS 2 ids whose PUBREC was sent and whose PUBREL has not come.
     incoming_qos2: HashSet<u16>,
+    /// Incoming QoS 2 ids delivered to the application and not acknowledged yet.
+    incoming_qos2_pending: HashSet<u16>,
     /// QoS 0 publishes waiting for a connection.
     offline: VecDeque<Publish>,
     /// Filters to subscribe again after a reconnect without a session.
@@ -184,6 +186,13 @@ pub struct Session {
     connected_before: bool,
     /// The server's Maximum Packet Size from its last CONNACK (MQTT 5); None: no limit.
     server_max_packet: Option<u32>,
+    /// The server's Receive Maximum from its last CONNACK (MQTT 5; 65,535 otherwise): how
+    /// many QoS 1/2 PUBLISH flows may be unacknowledged at once [MQTT-3.3.4-7].
+    send_quota: u16,
+    /// QoS 1/2 flows written on this connection and not completed (they use the quota).
+    in_quota: HashSet<u16>,
+    /// QoS 1/2 PUBLISH flows waiting for room in the quota, in order.
+    held: VecDeque<u16>,
     /// Flows restored from the application's store; they stay ahead of newer flows.
     restored: usize,
     aliases: TopicAliases,
@@ -212,6 +221,7 @@ impl Session {
             order: VecDeque::new(),
             outgoing: HashMap::new(),
             incoming_qos2: HashSet::new(),
+            incoming_qos2_pending: HashSet::new(),
             offline: VecDeque::new(),
             subscriptions: Vec::new(),
             keepalive,
@@ -219,6 +229,9 @@ impl Session {
             events: VecDeque::new(),
             connected_before: false,
             server_max_packet: None,
+            send_quota: u16::MAX,
+            in_quota: HashSet::new(),
+            held: VecDeque::new(),
             restored: 0,
             aliases,
         }
@@ -283,6 +296,10 @@ impl Session {
     /// unsent packets are dropped (they are rebuilt from the flows on reconnect).
     pub fn handle_connection_lost(&mut self) {
         self.transmit.clear();
+        // Unacknowledged incoming QoS 2 messages are sent again by the server.
+        self.incoming_qos2_pending.clear();
+        self.in_quota.clear();
+        self.held.clear();
         if self.state != State::Ended {
             self.state = State::Disconnected;
         }
@@ -360,6 +377,7 @@ impl Session {
 
     fn end_flow(&mut self, id: u16) -> Option<Outgoing> {
         let flow = self.outgoing.remove(&id)?;
+        self.in_quota.remove(&id);
         if let Some(pos) = self.order.iter().position(|&x| x == id) {
             self.order.remove(pos);
             if pos < self.restored {
@@ -412,16 +430,23 @@ impl Session {
         }
         let id = self.take_id(p.packet_id)?;
         p.packet_id = id;
-        if connected {
+        // Past the server's Receive Maximum the PUBLISH waits for an ack to free room. One
+        // that sets up a topic alias goes now: later packets may rely on that alias.
+        let room = self.in_quota.len() < self.send_quota as usize || wire.is_some();
+        let send_now = connected && room;
+        if send_now {
             let mut w = wire.unwrap_or_else(|| p.clone());
             w.packet_id = id;
             self.send(Packet::Publish(w), now);
+            self.in_quota.insert(id);
+        } else if connected {
+            self.held.push_back(id);
         }
         self.start_flow(
             id,
             Outgoing::Publish {
                 packet: p,
-                sent: connected,
+                sent: send_now,
             },
         );
         Ok(id)
@@ -502,11 +527,18 @@ impl Session {
         }
         if self.state == State::Connected {
             let packet = match &flow {
-                Outgoing::Publish { packet, .. } => Packet::Publish(packet.clone()),
-                Outgoing::PubRel(a) => Packet::PubRel(a.clone()),
+                Outgoing::Publish { .. } if self.in_quota.len() >= self.send_quota as usize => None,
+                Outgoing::Publish { packet, .. } => Some(Packet::Publish(packet.clone())),
+                Outgoing::PubRel(a) => Some(Packet::PubRel(a.clone())),
                 _ => return Err(SessionError::NotRestorable),
             };
-            self.send(packet, now);
+            match packet {
+                Some(packet) => {
+                    self.send(packet, now);
+                    self.in_quota.insert(id);
+                }
+                None => self.held.push_back(id),
+            }
             self.start_flow(id, flow);
         } else {
             let at = self.restored.min(self.order.len());
@@ -519,8 +551,11 @@ impl Session {
 
     /// Drops an outgoing flow without waiting for its acknowledgement (MQTT.js
     /// `removeOutgoingMessage`). Returns false if `id` is not in flight.
-    pub fn remove_outgoing(&mut self, id: u16) -> bool {
-        self.end_flow(id).is_some()
+    pub fn remove_outgoing(&mut self, id: u16, now: Instant) -> bool {
+        self.held.retain(|&x| x != id);
+        let removed = self.end_flow(id).is_some();
+        self.release_held(now);
+        removed
     }
 
     /// The application handled incoming PUBLISH `id` of `qos`: send PUBACK (QoS 1) or
@@ -535,6 +570,7 @@ impl Session {
             QoS::AtMostOnce => {}
             QoS::AtLeastOnce => self.send(Packet::PubAck(ack), now),
             QoS::ExactlyOnce => {
+                self.incoming_qos2_pending.remove(&id);
                 if reason_code < 0x80 {
                     self.incoming_qos2.insert(id);
                 }
@@ -562,8 +598,35 @@ impl Session {
         self.send(Packet::Auth(a), now);
     }
 
+    /// Sends the held PUBLISH flows that fit in the server's Receive Maximum now.
+    fn release_held(&mut self, now: Instant) {
+        if self.state != State::Connected {
+            return;
+        }
+        while self.in_quota.len() < self.send_quota as usize {
+            let Some(id) = self.held.pop_front() else {
+                return;
+            };
+            if let Some(Outgoing::Publish { packet, sent }) = self.outgoing.get_mut(&id) {
+                let mut p = packet.clone();
+                p.dup = *sent;
+                *sent = true;
+                self.in_quota.insert(id);
+                self.send(Packet::Publish(p), now);
+            }
+        }
+    }
+
     /// Handles one decoded packet from the server. An error means: close the connection.
     pub fn handle_packet(&mut self, p: Packet, now: Instant) -> Result<(), SessionError> {
+        let r = self.handle_packet_inner(p, now);
+        if !self.held.is_empty() {
+            self.release_held(now);
+        }
+        r
+    }
+
+    fn handle_packet_inner(&mut self, p: Packet, now: Instant) -> Result<(), SessionError> {
         self.keepalive.on_receive(now, p == Packet::PingResp);
         if let State::Connecting { .. } = self.state {
             return match p {
@@ -656,6 +719,17 @@ impl Session {
             Property::MaximumPacketSize(m) => Some(*m),
             _ => None,
         });
+        self.send_quota = c
+            .properties
+            .iter()
+            .find_map(|p| match p {
+                Property::ReceiveMaximum(m) => Some(*m),
+                _ => None,
+            })
+            .unwrap_or(u16::MAX)
+            .max(1);
+        self.in_quota.clear();
+        self.held.clear();
         let alias_max = c.properties.iter().find_map(|p| match p {
             Property::TopicAliasMaximum(m) => Some(*m),
             _ => None,
@@ -676,14 +750,23 @@ impl Session {
         // Resend unfinished flows in their original order [MQTT-4.4.0-1], then the queue.
         let order: Vec<u16> = self.order.iter().copied().collect();
         for id in order {
+            let room = self.in_quota.len() < self.send_quota as usize;
             let packet = match self.outgoing.get_mut(&id) {
+                Some(Outgoing::Publish { .. }) if !room => {
+                    self.held.push_back(id);
+                    continue;
+                }
                 Some(Outgoing::Publish { packet, sent }) => {
                     let mut p = packet.clone();
                     p.dup = *sent;
                     *sent = true;
+                    self.in_quota.insert(id);
                     Packet::Publish(p)
                 }
-                Some(Outgoing::PubRel(a)) => Packet::PubRel(a.clone()),
+                Some(Outgoing::PubRel(a)) => {
+                    self.in_quota.insert(id);
+                    Packet::PubRel(a.clone())
+                }
                 Some(Outgoing::Subscribe { packet, sent }) if !*sent => {
                     *sent = true;
                     Packet::Subscribe(packet.clone())
@@ -748,6 +831,27 @@ impl Session {
             // A resend of a message already received: acknowledge, do not deliver again.
             self.send(Packet::PubRec(Ack::new(p.packet_id)), now);
             return Ok(());
+        }
+        if p.qos == QoS::ExactlyOnce && !self.incoming_qos2_pending.contains(&p.packet_id) {
+            // The Receive Maximum we advertised bounds the QoS 2 messages in flight towards
+            // us [MQTT-3.3.4-9]; MQTT.js 5.16 enforces it with code 147 too.
+            let max = self.opts.connect.properties.iter().find_map(|p| match p {
+                Property::ReceiveMaximum(m) => Some(*m),
+                _ => None,
+            });
+            let in_flight = self.incoming_qos2.len() + self.incoming_qos2_pending.len();
+            if let Some(max) = max.filter(|&m| in_flight >= m as usize) {
+                return Err(Violation::new(
+                    "MQTT-3.3.4-9",
+                    format!(
+                        "Receive Maximum exceeded: {} inbound QoS 2 messages in flight, receiveMaximum is {max}",
+                        in_flight + 1
+                    ),
+                    0x93,
+                )
+                .into());
+            }
+            self.incoming_qos2_pending.insert(p.packet_id);
         }
         self.events.push_back(Event::Publish(p));
         Ok(())

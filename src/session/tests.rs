@@ -388,7 +388,7 @@ fn ids_in_use_should_be_refused_and_removed_flows_should_free_them() {
         h.session.publish(again.clone(), h.now),
         Err(SessionError::PacketIdInUse(id))
     );
-    assert!(h.session.remove_outgoing(id));
+    assert!(h.session.remove_outgoing(id, h.now));
     assert_eq!(h.session.publish(again, h.now), Ok(id));
 }
 
@@ -546,7 +546,7 @@ fn a_publish_larger_than_the_servers_maximum_packet_size_is_refused_and_not_sent
     ));
     assert!(h.sent().is_empty());
     assert_eq!(h.session.in_flight(), 0);
-    assert_eq!(h.publish("t", QoS::AtLeastOnce) > 0, true);
+    assert!(h.publish("t", QoS::AtLeastOnce) > 0);
     assert_eq!(h.sent().len(), 1);
 }
 
@@ -575,4 +575,84 @@ fn an_ack_of_the_wrong_kind_is_a_protocol_error_and_an_unknown_one_is_ignored() 
             ..Default::default()
         }))
         .is_err());
+}
+
+#[test]
+fn no_more_publishes_are_in_flight_than_the_servers_receive_maximum() {
+    let mut h = Harness::new(Options::new(connect(true, 60, ProtocolVersion::V5)));
+    h.session.handle_connected(h.now);
+    h.sent();
+    h.recv(Packet::ConnAck(ConnAck {
+        properties: Properties(vec![Property::ReceiveMaximum(2)]),
+        ..Default::default()
+    }))
+    .unwrap();
+    h.events();
+    let ids: Vec<u16> = (0..5).map(|_| h.publish("t", QoS::AtLeastOnce)).collect();
+    let sent_ids = |sent: Vec<Packet>| -> Vec<u16> {
+        sent.iter()
+            .filter_map(|p| match p {
+                Packet::Publish(p) => Some(p.packet_id),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(sent_ids(h.sent()), ids[..2]);
+    // Each ack lets the next one go, in order.
+    h.recv(Packet::PubAck(Ack::new(ids[0]))).unwrap();
+    assert_eq!(sent_ids(h.sent()), ids[2..3]);
+    h.recv(Packet::PubAck(Ack::new(ids[1]))).unwrap();
+    h.recv(Packet::PubAck(Ack::new(ids[2]))).unwrap();
+    assert_eq!(sent_ids(h.sent()), ids[3..5]);
+    // After a reconnect: the unacknowledged ones again, within the quota, DUP set.
+    h.session.handle_connection_lost();
+    h.session.handle_connected(h.now);
+    h.sent();
+    h.recv(Packet::ConnAck(ConnAck {
+        properties: Properties(vec![Property::ReceiveMaximum(1)]),
+        ..Default::default()
+    }))
+    .unwrap();
+    let again = h.sent();
+    assert_eq!(sent_ids(again.clone()), ids[3..4]);
+    assert!(matches!(&again[0], Packet::Publish(p) if p.dup));
+    h.recv(Packet::PubAck(Ack::new(ids[3]))).unwrap();
+    assert_eq!(sent_ids(h.sent()), ids[4..5]);
+    assert_eq!(h.session.in_flight(), 1);
+}
+
+#[test]
+fn more_incoming_qos2_than_our_receive_maximum_is_a_protocol_error() {
+    let mut c = connect(true, 60, ProtocolVersion::V5);
+    c.properties = Properties(vec![Property::ReceiveMaximum(2)]);
+    let mut h = Harness::new(Options::new(c));
+    h.connect(false);
+    let incoming = |id: u16| {
+        Packet::Publish(Publish {
+            qos: QoS::ExactlyOnce,
+            packet_id: id,
+            topic: s("t"),
+            ..Default::default()
+        })
+    };
+    h.recv(incoming(1)).unwrap();
+    h.recv(incoming(2)).unwrap();
+    // A resend of one already in flight is not a new one.
+    h.recv(incoming(2)).unwrap();
+    let err = h.recv(incoming(3)).unwrap_err();
+    assert!(
+        err.to_string().contains("Receive Maximum exceeded"),
+        "{err}"
+    );
+    // Once one is completed, there is room again.
+    let mut h2 = Harness::new(Options::new({
+        let mut c = connect(true, 60, ProtocolVersion::V5);
+        c.properties = Properties(vec![Property::ReceiveMaximum(1)]);
+        c
+    }));
+    h2.connect(false);
+    h2.recv(incoming(1)).unwrap();
+    h2.session.ack_incoming(1, QoS::ExactlyOnce, 0, h2.now);
+    h2.session.complete_incoming(1, h2.now);
+    h2.recv(incoming(2)).unwrap();
 }
