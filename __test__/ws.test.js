@@ -65,7 +65,7 @@ test('ws:// options form: path defaults to / (as MQTT.js); MQTT 3.1 offers the m
   const r = await wsRelay()
   try {
     await roundTrip({ protocol: 'ws', host: '127.0.0.1', port: r.port })
-    await roundTrip({ protocol: 'ws', host: '127.0.0.1', port: r.port, path: '/other', protocolVersion: 3 })
+    await roundTrip({ protocol: 'ws', host: '127.0.0.1', port: r.port, path: '/other', protocolId: 'MQIsdp', protocolVersion: 3 })
     assert.deepStrictEqual(r.requests.map((q) => [q.url, q.headers['sec-websocket-protocol']]), [['/', 'mqtt'], ['/other', 'mqttv3.1']])
   } finally {
     await r.close()
@@ -129,6 +129,32 @@ test('Unix socket: mqtt+unix:// and { unixSocket: true, path }', async () => {
   }
 })
 
+test('createWebsocket(url, subprotocols, options) makes the WebSocket, as MQTT.js', async () => {
+  const r = await wsRelay()
+  const made = []
+  const opts = {
+    protocol: 'ws',
+    host: '127.0.0.1',
+    port: r.port,
+    path: '/mqtt',
+    reconnectPeriod: 0,
+    createWebsocket: (u, protocols, o) => {
+      made.push([u, protocols, o === opts])
+      return new (require('ws').WebSocket)(u, [...protocols, 'custom'])
+    }
+  }
+  const c = mqtt.connect(opts)
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    assert.deepStrictEqual(made, [[`ws://127.0.0.1:${r.port}/mqtt`, ['mqtt'], true]])
+    assert.strictEqual(r.requests[0].headers['sec-websocket-protocol'], 'mqtt,custom')
+    assert.strictEqual(c.stream.url, `ws://127.0.0.1:${r.port}/mqtt`)
+  } finally {
+    await c.endAsync()
+    await r.close()
+  }
+})
+
 test('transformWsUrl is called before every connection and its URL is used', async () => {
   const r = await wsRelay({ path: '/signed' })
   const calls = []
@@ -151,6 +177,7 @@ test('transformWsUrl is called before every connection and its URL is used', asy
     assert.strictEqual(calls[0], url)
     assert.ok(clients.every((x) => x === c), 'called with the client')
     assert.deepStrictEqual(r.requests.slice(0, 2).map((q) => q.url), ['/signed?n=1', '/signed?n=2'])
+    assert.strictEqual(c.stream.url, `ws://127.0.0.1:${r.port}/signed?n=2`)
     await c.subscribeAsync('ws/t', { qos: 1 })
     const got = once(c, 'message')
     await c.publishAsync('ws/t', 'signed', { qos: 1 })

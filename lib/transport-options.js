@@ -94,14 +94,15 @@ function wsOptions (o) {
 }
 
 /**
- * MQTT.js's `transformWsUrl(url, options, client)` is called before every connection, so
- * those connections are opened in JS: a builder over the `ws` package (what MQTT.js itself
+ * MQTT.js's `transformWsUrl(url, options, client)` and `createWebsocket(url, subprotocols,
+ * options)` are called before every connection, so those connections are opened in JS: a builder over the `ws` package (what MQTT.js itself
  * uses), whose Duplex then carries the native session like any custom stream.
  * @param {any} o client options
  * @returns {((client: any) => any) | null}
  */
 function transformedWsBuilder (o) {
-  if (typeof o.transformWsUrl !== 'function' || (o.protocol !== 'ws' && o.protocol !== 'wss')) return null
+  const custom = typeof o.transformWsUrl === 'function' || typeof o.createWebsocket === 'function'
+  if (!custom || (o.protocol !== 'ws' && o.protocol !== 'wss')) return null
   let ws
   try {
     ws = require('ws')
@@ -111,13 +112,18 @@ function transformedWsBuilder (o) {
   return (client) => {
     const host = o.hostname || o.host || 'localhost'
     const base = `${o.protocol}://${host.includes(':') ? `[${host}]` : host}:${o.port}${typeof o.path === 'string' && o.path ? o.path : '/'}`
-    const url = o.transformWsUrl(base, o, client)
+    const url = typeof o.transformWsUrl === 'function' ? o.transformWsUrl(base, o, client) : base
     const t = o.protocol === 'wss' ? tlsOptions(o) : undefined
-    const socket = new ws.WebSocket(url, [o.protocolVersion === 3 ? 'mqttv3.1' : 'mqtt'], {
-      ...(o.wsOptions || {}),
-      ...(t ? { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername } : {})
-    })
-    return ws.createWebSocketStream(socket)
+    const subprotocols = [o.protocolVersion === 3 ? 'mqttv3.1' : 'mqtt']
+    // As MQTT.js: `createWebsocket(url, subprotocols, options)` makes the socket itself.
+    const socket = typeof o.createWebsocket === 'function'
+      ? o.createWebsocket(url, subprotocols, o)
+      : new ws.WebSocket(url, subprotocols, {
+        ...(o.wsOptions || {}),
+        ...(t ? { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername } : {})
+      })
+    // MQTT.js's WebSocket stream says where it went (client.stream.url).
+    return Object.assign(ws.createWebSocketStream(socket), { url })
   }
 }
 
