@@ -57,6 +57,8 @@ function defaultId () {
 }
 
 const noop = () => {}
+/** How much later than the JS connect timeout the native core gives up on its own. */
+const NATIVE_CONNECT_TIMEOUT_MARGIN = 1000
 
 /** Stands for the connection as MQTT.js's `client.stream`: destroy() or end() drops it. */
 class NativeStream extends EventEmitter {
@@ -183,6 +185,7 @@ class MqttClient extends EventEmitter {
     this._awaitingHandle = false
     /** Events were announced while waiting: drain them when handleMessage calls back. */
     this._drainWaiting = false
+    this.connackTimer = null
     // packetsend/packetreceive for packets the native side writes or reads cost a copy
     // each: they are reported only while someone listens.
     this._observe = { sent: false, received: false }
@@ -197,6 +200,7 @@ class MqttClient extends EventEmitter {
     // (emitting 'offline') before the application's listeners run.
     this.on('close', () => {
       this.connected = false
+      clearTimeout(this.connackTimer)
       this._setupReconnect()
     })
     if (!o.manualConnect) this.connect()
@@ -250,6 +254,10 @@ class MqttClient extends EventEmitter {
     writePacket(b, connect, { protocolVersion: o.protocolVersion })
     // As MQTT.js, which writes the CONNECT within connect(): reported now.
     if (this.listenerCount('packetsend') > 0) this.emit('packetsend', connect)
+    // As MQTT.js, the connect timeout is a JS timer (programs' fake timers drive it); the
+    // native core's own deadline, a little later, covers a blocked event loop.
+    clearTimeout(this.connackTimer)
+    this.connackTimer = setTimeout(() => this._onConnackTimeout(), o.connectTimeout)
     const nat = this._native
     if (nat) {
       // The session carries on (in-flight flows, packet ids); only the CONNECT and the
@@ -287,7 +295,7 @@ class MqttClient extends EventEmitter {
       host: server.host,
       port: server.port,
       reconnectPeriod: 0,
-      connectTimeout: o.connectTimeout,
+      connectTimeout: o.connectTimeout + NATIVE_CONNECT_TIMEOUT_MARGIN,
       reschedulePings: o.reschedulePings !== false,
       queueQosZero: this.queueQoSZero !== false,
       resubscribe: o.resubscribe !== false,
@@ -315,6 +323,7 @@ class MqttClient extends EventEmitter {
 
   /** Stops and forgets the native client (its session ends with it). */
   _abandonNative () {
+    clearTimeout(this.connackTimer)
     const nat = this._native
     if (!nat) return
     this._native = null
@@ -504,9 +513,26 @@ class MqttClient extends EventEmitter {
     callEach(done, dropped ? new Error('Connection closed before the message was written') : undefined)
   }
 
+  /** As MQTT.js's: the connection is dropped (forced clean-up), then the error. */
+  _onConnackTimeout () {
+    if (this.disconnected) return
+    this._native?.dropConnection()
+    this._forcedCleanUpReconnect()
+    this.emit('error', new Error('connack timeout'))
+  }
+
+  /** What MQTT.js's _cleanUp(true) does at once: set up the reconnect (emitting 'offline'). */
+  _forcedCleanUpReconnect () {
+    if (this.disconnecting || this.reconnecting) return
+    this._clearReconnect()
+    this._setupReconnect()
+  }
+
   /** @param {string} code @param {string} message */
   _onError (code, message) {
     if (code === 'ERR_MQTT_REFUSED') return // reported from the CONNACK
+    // A timeout is a forced clean-up first, in MQTT.js: 'offline' comes before the error.
+    if (code === 'ERR_CONNACK_TIMEOUT' || code === 'ERR_KEEPALIVE_TIMEOUT') this._forcedCleanUpReconnect()
     // MQTT.js 5 emits every stream error that has a code, ECONNREFUSED included (a client
     // from connect() has an error listener of its own, so nothing is thrown).
     this.emit('error', nativeError(code, message))

@@ -9,13 +9,7 @@ const impl = require('./impl')
 const mqtt = impl.mqtt()
 const [scenario, port] = process.argv.slice(2)
 const opts = { reconnectPeriod: 200, connectTimeout: 400, keepalive: 1 }
-const url = {
-  refused: `mqtt://127.0.0.1:${port}`,
-  connack: `mqtt://127.0.0.1:${port}`,
-  silent: `mqtt://127.0.0.1:${port}`,
-  keepalive: `mqtt://127.0.0.1:${port}`,
-  drop: `mqtt://127.0.0.1:${port}`
-}[scenario]
+const url = scenario === 'dns' ? 'mqtt://no-such-host.invalid:1883' : `mqtt://127.0.0.1:${port}`
 const client = mqtt.connect(url, opts)
 const events = new Set()
 for (const e of ['connect', 'close', 'offline', 'reconnect']) client.on(e, () => events.add(e))

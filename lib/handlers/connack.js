@@ -10,6 +10,7 @@ const { ReasonCodes, ErrorWithReasonCode } = require('../errors')
 /** @param {any} client the MqttClient @param {any} packet */
 function handleConnack (client, packet) {
   const { options } = client
+  clearTimeout(client.connackTimer)
   const rc = options.protocolVersion === 5 ? packet.reasonCode : packet.returnCode
   const props = packet.properties
   client._serverProperties = props

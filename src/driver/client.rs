@@ -521,7 +521,12 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
             _ = shared.wake.notified() => None,
         };
         let failure = match opened {
-            None => None,
+            // Woken while opening: a dropped connection (the application's connect timeout)
+            // is this attempt, not the next one.
+            None => {
+                shared.take_drop();
+                None
+            }
             Some(Ok(Ok(Opened::Tcp(stream)))) => tcp_connection(&shared, stream, &cfg).await.err(),
             Some(Ok(Ok(Opened::Other(stream)))) => {
                 let (rd, wr) = tokio::io::split(stream);

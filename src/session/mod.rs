@@ -744,10 +744,8 @@ impl Session {
             && !self.subscriptions.is_empty();
         self.connected_before = true;
         self.events.push_back(Event::Connected(c));
-        if resubscribe {
-            self.resubscribe(now);
-        }
-        // Resend unfinished flows in their original order [MQTT-4.4.0-1], then the queue.
+        // As MQTT.js: unfinished flows in their original order [MQTT-4.4.0-1], then what was
+        // queued offline, then the resubscription.
         let order: Vec<u16> = self.order.iter().copied().collect();
         for id in order {
             let room = self.in_quota.len() < self.send_quota as usize;
@@ -781,6 +779,9 @@ impl Session {
         }
         while let Some(p) = self.offline.pop_front() {
             self.send(Packet::Publish(p), now);
+        }
+        if resubscribe {
+            self.resubscribe(now);
         }
         Ok(())
     }

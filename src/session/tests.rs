@@ -337,6 +337,52 @@ fn reconnect_without_session_should_resubscribe() {
 }
 
 #[test]
+fn reconnect_should_send_flows_then_offline_queue_then_resubscription() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    let sub = Subscribe {
+        packet_id: 0,
+        properties: Default::default(),
+        filters: vec![Subscription {
+            filter: s("a/#"),
+            qos: QoS::AtLeastOnce,
+            ..Default::default()
+        }],
+    };
+    let id = h.session.subscribe(sub, h.now).unwrap();
+    h.recv(Packet::SubAck(SubAck {
+        packet_id: id,
+        properties: Default::default(),
+        return_codes: vec![1],
+    }))
+    .unwrap();
+    h.publish("inflight", QoS::AtLeastOnce);
+    h.sent();
+    h.session.handle_connection_lost();
+    h.publish("offline1", QoS::AtLeastOnce);
+    h.publish("offline0", QoS::AtMostOnce);
+    h.connect(false);
+    let sent: Vec<String> = h
+        .sent()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => format!("publish {}", p.topic.as_str()),
+            Packet::Subscribe(s) => format!("subscribe {}", s.filters[0].filter.as_str()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "publish inflight",
+            "publish offline1",
+            "publish offline0",
+            "subscribe a/#"
+        ]
+    );
+}
+
+#[test]
 fn first_connection_should_not_resubscribe_and_session_present_should_skip_it() {
     let mut h = Harness::v4(false);
     h.connect(false);
