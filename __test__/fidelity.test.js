@@ -442,3 +442,30 @@ test('auth: "user:pass" and ?clientId= in the URL, as MQTT.js', async () => {
     await fb.close()
   }
 })
+
+for (const qos of [1, 2]) {
+  test(`a QoS ${qos} PUBLISH with messageId 0 from the broker is delivered and acked with 0, as MQTT.js`, { timeout: 20000 }, async () => {
+    const fb = await fakeBroker((p, conn) => {
+      if (p.cmd === 'connect') {
+        conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+        conn.send({ cmd: 'publish', topic: 't', payload: 'zero', qos, messageId: 0 })
+      } else if (p.cmd === 'pubrec') {
+        conn.send({ cmd: 'pubrel', messageId: p.messageId })
+      }
+    })
+    const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, reconnectPeriod: 0 })
+    try {
+      const [topic, payload] = await withTimeout(once(c, 'message'), 5000, 'message')
+      assert.deepStrictEqual([topic, payload.toString()], ['t', 'zero'])
+      const ack = qos === 1 ? 'puback' : 'pubcomp'
+      const deadline = Date.now() + 5000
+      while (!fb.connections[0].packets.some((p) => p.cmd === ack) && Date.now() < deadline) await sleep(10)
+      const acks = fb.connections[0].packets.filter((p) => p.cmd !== 'connect').map((p) => `${p.cmd}:${p.messageId}`)
+      assert.deepStrictEqual(acks, qos === 1 ? ['puback:0'] : ['pubrec:0', 'pubcomp:0'])
+      assert.strictEqual(c.connected, true)
+    } finally {
+      c.end(true)
+      await fb.close()
+    }
+  })
+}

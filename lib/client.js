@@ -186,6 +186,7 @@ class MqttClient extends EventEmitter {
     /** Events were announced while waiting: drain them when handleMessage calls back. */
     this._drainWaiting = false
     this.connackTimer = null
+    this._forcedEnd = false
     // packetsend/packetreceive for packets the native side writes or reads cost a copy
     // each: they are reported only while someone listens.
     this._observe = { sent: false, received: false }
@@ -230,6 +231,7 @@ class MqttClient extends EventEmitter {
   connect () {
     const o = this.options
     this.reconnectSuppressed = false
+    this._forcedEnd = false
     this._serverProperties = undefined
     this._clearReconnect()
     if (this.disconnected && !this.reconnecting) {
@@ -406,7 +408,9 @@ class MqttClient extends EventEmitter {
             case PACKET: {
               const [packet, next] = readPacket(t, batch.i, bytes, large)
               batch.i = next
-              this._onPacket(packet)
+              // As MQTT.js, which destroys the socket: nothing read after end(true) counts
+              // (an ack not handled leaves its message in the outgoing store).
+              if (!this._forcedEnd) this._onPacket(packet)
               break
             }
             case SENT: case RECEIVED: {
@@ -932,6 +936,7 @@ class MqttClient extends EventEmitter {
     }
     this._clearReconnect()
     this.disconnecting = true
+    if (force) this._forcedEnd = true
     if (this._awaitingHandle) {
       // Ending does not wait for a handleMessage that may never call back: the packets
       // behind it (the close among them) are handled now.

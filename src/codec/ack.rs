@@ -9,7 +9,7 @@
 use bytes::{BufMut, Bytes};
 
 use super::primitives::Reader;
-use super::{check_packet_id, Context, PacketType, Properties, ProtocolVersion, Violation};
+use super::{Context, PacketType, Properties, ProtocolVersion, Violation};
 
 const PUBACK_CODES: &[u8] = &[0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99];
 const PUBREL_CODES: &[u8] = &[0x00, 0x92];
@@ -56,8 +56,9 @@ impl Ack {
     ) -> Result<Ack, Violation> {
         let len = body.len();
         let mut r = Reader::new(body);
+        // Packet identifier 0 is tolerated in acks, as MQTT.js does: it answers a PUBLISH
+        // that carried 0 (see publish.rs).
         let packet_id = r.u16("packet identifier")?;
-        check_packet_id(packet_id, kind.name())?;
         let mut ack = Ack::new(packet_id);
         if version.is_v5() && len > 2 {
             ack.full_form = true;
@@ -87,7 +88,6 @@ impl Ack {
         kind: PacketType,
         version: ProtocolVersion,
     ) -> Result<(), Violation> {
-        check_packet_id(self.packet_id, kind.name())?;
         if version.is_v5() {
             if !Self::codes(kind).contains(&self.reason_code) {
                 return Err(Violation::protocol(
