@@ -92,6 +92,8 @@ export interface IClientOptions {
   /** MQTT 5: give topics aliases (up to the server's Topic Alias Maximum, least recently used first). */
   autoAssignTopicAlias?: boolean
   manualConnect?: boolean
+  /** MQTT 5 enhanced authentication: an AUTH sent right after each CONNECT (with `properties.authenticationMethod`). */
+  authPacket?: Partial<packet.IAuthPacket>
   servers?: Array<{ host: string; port: number }>
   will?: IConnectPacket['will']
   properties?: IConnectPacket['properties']
@@ -204,6 +206,8 @@ export declare class MqttClient extends EventEmitter {
   removeOutgoingMessage(messageId: number): this
   getLastMessageId(): number | null
   handleMessage(packet: IPublishPacket, callback: DoneCallback): void
+  /** MQTT 5 enhanced authentication: answer the broker's AUTH (reason 24) with the next one. */
+  handleAuth(packet: packet.IAuthPacket, callback: (err?: Error | null, packet?: packet.IAuthPacket) => void): void
 
   /** mqtt-napi extras. */
   isConnected(): boolean

@@ -469,3 +469,54 @@ for (const qos of [1, 2]) {
     }
   })
 }
+
+test('MQTT 5 enhanced authentication: authPacket follows CONNECT, handleAuth answers the broker\'s challenge', { timeout: 20000 }, async () => {
+  const seen = []
+  const fb = await fakeBroker((p, conn) => {
+    seen.push(p.cmd === 'auth' ? `auth:${p.reasonCode}:${p.properties?.authenticationData ?? ''}` : p.cmd)
+    if (p.cmd === 'connect') {
+      assert.strictEqual(p.properties.authenticationMethod, 'demo')
+    } else if (p.cmd === 'auth' && p.reasonCode === 0) {
+      conn.send({ cmd: 'auth', reasonCode: 24, properties: { authenticationMethod: 'demo', authenticationData: Buffer.from('challenge') } })
+    } else if (p.cmd === 'auth' && p.reasonCode === 24) {
+      conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+    }
+  }, { version: 5 })
+  const c = mqtt.connect({
+    host: '127.0.0.1',
+    port: fb.port,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    properties: { authenticationMethod: 'demo' },
+    authPacket: { properties: { authenticationMethod: 'demo', authenticationData: Buffer.from('hello') } }
+  })
+  const challenges = []
+  c.handleAuth = (packet, cb) => {
+    challenges.push(packet.properties.authenticationData.toString())
+    cb(null, { cmd: 'auth', reasonCode: 24, properties: { authenticationMethod: 'demo', authenticationData: Buffer.from('response') } })
+  }
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect after the AUTH exchange')
+    assert.deepStrictEqual(challenges, ['challenge'])
+    assert.deepStrictEqual(seen, ['connect', 'auth:0:hello', 'auth:24:response'])
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})
+
+test('MQTT 5: an AUTH from the broker when none was asked for is protocol error 130', { timeout: 20000 }, async () => {
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'auth', reasonCode: 24, properties: { authenticationMethod: 'x' } })
+  }, { version: 5 })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, protocolVersion: 5, reconnectPeriod: 0 })
+  try {
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+    assert.strictEqual(err.code, 130)
+    assert.match(err.message, /enhanced authentication was not requested/)
+    await withTimeout(once(c, 'close'), 5000, 'close')
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})

@@ -21,6 +21,7 @@ const { handleConnack } = require('./handlers/connack')
 const { handlePublish } = require('./handlers/publish')
 const { handlePubrel } = require('./handlers/pubrel')
 const { handleAck } = require('./handlers/ack')
+const { handleAuth } = require('./handlers/auth')
 
 const VERSION = require('../package.json').mqttjsVersion || '5.16.0'
 
@@ -209,6 +210,14 @@ class MqttClient extends EventEmitter {
 
   static defaultId () { return defaultId() }
 
+  /**
+   * MQTT 5 enhanced authentication: called with each AUTH the broker sends; answer a
+   * "continue authentication" (24) with `callback(null, nextAuthPacket)`. As MQTT.js's,
+   * the default answers nothing.
+   * @param {any} packet @param {(err?: Error | null, packet?: any) => void} callback
+   */
+  handleAuth (packet, callback) { callback() }
+
   /** The properties of the broker's CONNACK (MQTT 5): its limits, as MQTT.js 5.16 offers them. */
   get serverProperties () { return this._serverProperties }
 
@@ -256,6 +265,14 @@ class MqttClient extends EventEmitter {
     writePacket(b, connect, { protocolVersion: o.protocolVersion })
     // As MQTT.js, which writes the CONNECT within connect(): reported now.
     if (this.listenerCount('packetsend') > 0) this.emit('packetsend', connect)
+    // MQTT 5 enhanced authentication: an AUTH goes right after each CONNECT (a second tape
+    // record); the broker's AUTH packets go to handleAuth (handlers/auth.js).
+    this._authenticationMethod = o.protocolVersion === 5 ? o.properties?.authenticationMethod : undefined
+    if (this._authenticationMethod && o.authPacket && typeof o.authPacket === 'object') {
+      const auth = { cmd: 'auth', reasonCode: 0, ...o.authPacket }
+      writePacket(b, auth, { protocolVersion: 5 }, true)
+      this.emit('packetsend', auth)
+    }
     // As MQTT.js, the connect timeout is a JS timer (programs' fake timers drive it); the
     // native core's own deadline, a little later, covers a blocked event loop.
     clearTimeout(this.connackTimer)
@@ -314,13 +331,15 @@ class MqttClient extends EventEmitter {
     const nat = this._native
     this._h = nat.handle()
     nat.observe(this._observe.sent, this._observe.received)
-    this._restoreStored(nat, () => {
+    // The connection is opened on the next tick, as Node's net.connect does: a server that
+    // a program starts listening right after connect() is there for the first attempt.
+    this._restoreStored(nat, () => process.nextTick(() => {
       if (this._native !== nat) return
       const drain = () => this._drain()
       // Plain TCP is read on this thread when libuv allows it (src/binding/poll.rs).
       fast.clientReadWith(this._h, drain)
       nat.start(drain)
-    })
+    }))
   }
 
   /** Stops and forgets the native client (its session ends with it). */
@@ -464,7 +483,7 @@ class MqttClient extends EventEmitter {
       case 'puback': case 'pubrec': case 'pubcomp': case 'suback': case 'unsuback':
         return handleAck(this, packet)
       case 'disconnect': return this.emit('disconnect', packet)
-      case 'auth': return this.emit('auth', packet)
+      case 'auth': return handleAuth(this, packet)
     }
   }
 

@@ -347,12 +347,13 @@ function checkId (id) {
 
 /**
  * Writes the record for an mqtt-packet packet object. Returns the payload to pass along
- * (PUBLISH only) or null. Throws mqtt-packet's errors for invalid arguments.
- * @param {TapeBuilder} b @param {any} packet @param {any} opts
+ * (PUBLISH only) or null. Throws mqtt-packet's errors for invalid arguments. `append`: after
+ * the records already in `b` (the CONNECT and its AUTH go down together).
+ * @param {TapeBuilder} b @param {any} packet @param {any} opts @param {boolean} [append]
  * @returns {Buffer | Uint8Array | null}
  */
-function writePacket (b, packet, opts) {
-  b.reset()
+function writePacket (b, packet, opts, append = false) {
+  if (!append) b.reset()
   const settings = packet || {}
   const cmd = settings.cmd
   const type = CODES[cmd]

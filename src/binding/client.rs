@@ -15,7 +15,7 @@ use super::client_calls::{register, unregister, Core};
 use super::error::{invalid_arg, Code, JsError};
 use super::tape::{Ranges, TapeReader, TapeWriter};
 use crate::codec::{
-    Connect, MqttStr, Packet, PacketType, Properties, Property, ProtocolVersion, QoS,
+    Auth, Connect, MqttStr, Packet, PacketType, Properties, Property, ProtocolVersion, QoS,
     MAX_PACKET_SIZE,
 };
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
@@ -103,19 +103,28 @@ pub struct NativeClientOptions {
 }
 
 /// A CONNECT tape record, read and deep-copied.
-fn read_connect(connect_tape: &[u32], data: &[u8]) -> Result<Connect, JsError> {
-    // SAFETY: the packet read over the borrowed bytes is deep-copied (`owned_connect`)
-    // before this function returns, and JS cannot run meanwhile.
+/// The CONNECT record, and the AUTH record that may follow it (MQTT.js's `authPacket`).
+fn read_connect(connect_tape: &[u32], data: &[u8]) -> Result<(Connect, Option<Auth>), JsError> {
+    // SAFETY: the packets read over the borrowed bytes are deep-copied (`owned_connect`,
+    // `owned`) before this function returns, and JS cannot run meanwhile.
     let borrowed: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(data) };
-    let (_, packet) = TapeReader::new(connect_tape, borrowed, b"")
-        .packet()
-        .map_err(invalid_arg)?;
+    let mut reader = TapeReader::new(connect_tape, borrowed, b"");
+    let (_, packet) = reader.packet().map_err(invalid_arg)?;
     let Packet::Connect(connect) = packet else {
         return Err(invalid_arg("the first record must be a CONNECT"));
     };
     let connect = owned_connect(*connect);
     connect.check().map_err(|v| invalid_arg(v.to_string()))?;
-    Ok(connect)
+    if reader.at_end() {
+        return Ok((connect, None));
+    }
+    let (_, packet) = reader.packet().map_err(invalid_arg)?;
+    let Packet::Auth(auth) = owned(packet) else {
+        return Err(invalid_arg("the record after the CONNECT must be an AUTH"));
+    };
+    auth.check(connect.level)
+        .map_err(|v| invalid_arg(v.to_string()))?;
+    Ok((connect, Some(auth)))
 }
 
 /// MQTT.js's WebSocket options.
@@ -235,12 +244,13 @@ impl NativeClient {
         connect_tape: &[u32],
         data: &[u8],
     ) -> Result<Self, JsError> {
-        let connect = read_connect(connect_tape, data)?;
+        let (connect, connect_auth) = read_connect(connect_tape, data)?;
         let version = connect.level;
         let auto_alias = version.is_v5()
             && (opts.auto_use_topic_alias == Some(true)
                 || opts.auto_assign_topic_alias == Some(true));
         let mut so = Options::new(connect);
+        so.connect_auth = connect_auth;
         so.connect_timeout = ms(opts.connect_timeout).max(Duration::from_millis(1));
         so.reschedule_pings = opts.reschedule_pings;
         so.queue_qos_zero = opts.queue_qos_zero;
@@ -429,9 +439,9 @@ impl NativeClient {
         connect_tape: &[u32],
         data: &[u8],
     ) -> Result<(), JsError> {
-        let connect = read_connect(connect_tape, data)?;
+        let (connect, auth) = read_connect(connect_tape, data)?;
         let port = u16::try_from(port).map_err(|_| invalid_arg("port must be 0 to 65535"))?;
-        self.shared.command(|s, _| s.set_connect(connect));
+        self.shared.command(|s, _| s.set_connect(connect, auth));
         self.shared.reconnect(host, port);
         Ok(())
     }

@@ -217,6 +217,11 @@ impl<'a> TapeReader<'a> {
         }
     }
 
+    /// No record left.
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.words.len()
+    }
+
     fn word(&mut self) -> R<u32> {
         let w = *self
             .words

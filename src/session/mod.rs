@@ -33,6 +33,8 @@ pub use topic_alias::{AliasError, TopicAliases};
 pub struct Options {
     /// The CONNECT to send on every connection (clientId, clean, keepalive, will...).
     pub connect: Connect,
+    /// MQTT 5 enhanced authentication: an AUTH sent right after each CONNECT [authPacket].
+    pub connect_auth: Option<Auth>,
     /// Time allowed between opening the connection and CONNACK [connectTimeout].
     pub connect_timeout: Duration,
     /// Let traffic postpone pings [reschedulePings].
@@ -54,6 +56,7 @@ impl Options {
     pub fn new(connect: Connect) -> Self {
         Options {
             connect,
+            connect_auth: None,
             connect_timeout: Duration::from_secs(30),
             reschedule_pings: true,
             queue_qos_zero: true,
@@ -269,9 +272,10 @@ impl Session {
 
     /// The CONNECT for the next connections (MQTT.js reads its options again at every
     /// reconnect: a rotated password, a new will). The protocol level stays the session's.
-    pub fn set_connect(&mut self, mut connect: Connect) {
+    pub fn set_connect(&mut self, mut connect: Connect, auth: Option<Auth>) {
         connect.level = self.version;
         self.opts.connect = connect;
+        self.opts.connect_auth = auth;
     }
 
     /// The transport is up: send CONNECT and start the CONNACK deadline.
@@ -290,6 +294,9 @@ impl Session {
             deadline: now + self.opts.connect_timeout,
         };
         self.send(Packet::Connect(Box::new(self.opts.connect.clone())), now);
+        if let Some(a) = &self.opts.connect_auth {
+            self.send(Packet::Auth(a.clone()), now);
+        }
     }
 
     /// The transport closed or failed. In-flight flows are kept for the next connection;

@@ -552,13 +552,34 @@ fn a_second_connack_is_a_protocol_error() {
 }
 
 #[test]
+fn an_auth_given_with_the_connect_should_follow_every_connect() {
+    let mut h = Harness::v4(true);
+    let mut c = connect(true, 60, ProtocolVersion::V4);
+    c.client_id = s("again");
+    let auth = Auth {
+        reason_code: 0,
+        properties: Default::default(),
+    };
+    h.session.set_connect(c, Some(auth.clone()));
+    for _ in 0..2 {
+        h.session.handle_connected(h.now);
+        let sent = h.sent();
+        assert!(
+            matches!(&sent[..], [Packet::Connect(_), Packet::Auth(a)] if *a == auth),
+            "{sent:?}"
+        );
+        h.session.handle_connection_lost();
+    }
+}
+
+#[test]
 fn set_connect_changes_the_next_connect_but_not_the_level() {
     let mut h = Harness::v4(true);
     h.connect(false);
     h.session.handle_connection_lost();
     let mut c = connect(true, 30, ProtocolVersion::V5);
     c.password = Some(Bytes::from_static(b"rotated"));
-    h.session.set_connect(c);
+    h.session.set_connect(c, None);
     h.session.handle_connected(h.now);
     let sent = h.sent();
     let Packet::Connect(c) = &sent[0] else {
