@@ -19,15 +19,18 @@ const mqtt = impl.mqtt()
 let certs
 let server // TLS, no client certificate needed
 let mutual // TLS, client certificate required
+let selfSigned // TLS with a self-signed certificate (CN=localhost, no SAN)
 test.before(async () => {
   certs = makeCerts()
   const tls = [`cafile ${certs.caPath}`, `certfile ${certs.certPath}`, `keyfile ${certs.keyPath}`]
   server = await startBroker(tls)
   mutual = await startBroker([...tls, 'require_certificate true'])
+  selfSigned = await startBroker([`certfile ${certs.pinnedCertPath}`, `keyfile ${certs.pinnedKeyPath}`])
 })
 test.after(async () => {
   await server.stop()
   await mutual.stop()
+  await selfSigned.stop()
   certs.remove()
 })
 
@@ -86,6 +89,15 @@ test('a hostname the certificate does not name is refused with ERR_TLS_CERT_ALTN
   const r = await attempt(`mqtts://127.0.0.1:${server.port}`, { ca: certs.ca, servername: 'wrong.example' })
   assert.strictEqual(r.connected, false)
   assert.strictEqual(r.err.code, 'ERR_TLS_CERT_ALTNAME_INVALID')
+})
+
+test('a self-signed certificate pinned as `ca` is trusted as Node trusts it (CN only, no SAN); not pinned, or for another name, it is refused with Node\'s codes', async () => {
+  const pinned = await attempt(`mqtts://localhost:${selfSigned.port}`, { ca: certs.pinned })
+  assert.strictEqual(pinned.connected, true, String(pinned.err))
+  const unpinned = await attempt(`mqtts://localhost:${selfSigned.port}`, { ca: certs.ca })
+  assert.strictEqual(unpinned.err?.code, 'DEPTH_ZERO_SELF_SIGNED_CERT')
+  const byIp = await attempt(`mqtts://127.0.0.1:${selfSigned.port}`, { ca: certs.pinned })
+  assert.strictEqual(byIp.err?.code, 'ERR_TLS_CERT_ALTNAME_INVALID')
 })
 
 test('rejectUnauthorized: false accepts a certificate from an unknown CA', async () => {

@@ -473,7 +473,8 @@ const EMPTY = Buffer.alloc(0)
 function writeConnect (b, s) {
   const protocolId = s.protocolId || 'MQTT'
   const version = s.protocolVersion || 4
-  const clientId = s.clientId || ''
+  // As mqtt-packet: a clientId that is not a string or Buffer counts as none.
+  const clientId = isStringOrBuffer(s.clientId) ? s.clientId : ''
   const keepalive = s.keepalive || 0
   const will = s.will
   const clean = s.clean === undefined ? true : s.clean
@@ -483,7 +484,6 @@ function writeConnect (b, s) {
     if (version < 4) fail('clientId must be supplied before 3.1.1')
     fail('clientId must be given if cleanSession set to 0')
   }
-  if (!isStringOrBuffer(clientId)) fail('Invalid clientId')
   if (typeof keepalive !== 'number' || keepalive < 0 || keepalive > 65535 || keepalive % 1 !== 0) {
     fail('Invalid keepalive')
   }

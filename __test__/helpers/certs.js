@@ -20,6 +20,9 @@ function makeCerts () {
   fs.writeFileSync(f('client.cnf'), 'extendedKeyUsage=clientAuth\n')
   ssl('x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('client.cnf'), '-out', f('client.crt'))
   ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=some other CA', '-keyout', f('other.key'), '-out', f('other.crt'))
+  // The everyday home set-up: one self-signed certificate (CA:TRUE, CN only, no SAN) that the
+  // broker serves and the client pins as its `ca`.
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', f('pinned.key'), '-out', f('pinned.crt'))
   // Readable by Mosquitto, which drops root for its own user before reading them.
   fs.chmodSync(dir, 0o755)
   for (const name of fs.readdirSync(dir)) fs.chmodSync(f(name), 0o644)
@@ -30,6 +33,9 @@ function makeCerts () {
     clientKeyPath: f('client.key'),
     clientCertPath: f('client.crt'),
     otherCa: fs.readFileSync(f('other.crt')),
+    pinned: fs.readFileSync(f('pinned.crt')),
+    pinnedCertPath: f('pinned.crt'),
+    pinnedKeyPath: f('pinned.key'),
     caPath: f('ca.crt'),
     keyPath: f('server.key'),
     certPath: f('server.crt'),

@@ -85,7 +85,10 @@ pub struct Connect {
 impl Connect {
     pub(crate) fn decode(body: Bytes) -> Result<Connect, Violation> {
         let mut r = Reader::new(body);
-        let name = r.binary("protocol name")?;
+        // In mqtt-packet's words, which mqtt-connection's users match on.
+        let name = r
+            .binary("protocol name")
+            .map_err(|_| Violation::malformed("MQTT-3.1.2-1", "Cannot parse protocolId"))?;
         let protocol_name = match &name[..] {
             b"MQTT" => ProtocolName::Mqtt,
             b"MQIsdp" => ProtocolName::MqIsdp,

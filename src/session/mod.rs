@@ -872,9 +872,11 @@ impl Session {
     fn check_ack_kind(&self, ack: PacketType, id: u16) -> Result<(), SessionError> {
         let pending = match self.outgoing.get(&id) {
             None => return Ok(()),
+            // As MQTT.js 5.16: a PUBACK or PUBCOMP finishes any pending publish (brokers and
+            // test servers answer QoS 2 with PUBACK); a PUBREC for QoS 1 is refused here.
             Some(Outgoing::Publish { packet, .. }) => match (packet.qos, ack) {
-                (QoS::AtLeastOnce, PacketType::PubAck) => return Ok(()),
-                (QoS::ExactlyOnce, PacketType::PubRec | PacketType::PubComp) => return Ok(()),
+                (_, PacketType::PubAck | PacketType::PubComp) => return Ok(()),
+                (QoS::ExactlyOnce, PacketType::PubRec) => return Ok(()),
                 _ => "publish",
             },
             Some(Outgoing::PubRel(_)) => match ack {
@@ -897,15 +899,13 @@ impl Session {
     }
 
     fn on_puback(&mut self, a: Ack) {
-        if let Some(Outgoing::Publish { packet, .. }) = self.outgoing.get(&a.packet_id) {
-            if packet.qos == QoS::AtLeastOnce {
-                self.end_flow(a.packet_id);
-                self.events.push_back(Event::Published {
-                    packet_id: a.packet_id,
-                    ack: a,
-                    kind: PacketType::PubAck,
-                });
-            }
+        if let Some(Outgoing::Publish { .. }) = self.outgoing.get(&a.packet_id) {
+            self.end_flow(a.packet_id);
+            self.events.push_back(Event::Published {
+                packet_id: a.packet_id,
+                ack: a,
+                kind: PacketType::PubAck,
+            });
         }
     }
 
@@ -943,7 +943,9 @@ impl Session {
     }
 
     fn on_pubcomp(&mut self, a: Ack) {
-        if let Some(Outgoing::PubRel(_)) = self.outgoing.get(&a.packet_id) {
+        if let Some(Outgoing::PubRel(_) | Outgoing::Publish { .. }) =
+            self.outgoing.get(&a.packet_id)
+        {
             self.end_flow(a.packet_id);
             self.events.push_back(Event::Published {
                 packet_id: a.packet_id,

@@ -621,12 +621,12 @@ fn a_publish_larger_than_the_servers_maximum_packet_size_is_refused_and_not_sent
 fn an_ack_of_the_wrong_kind_is_a_protocol_error_and_an_unknown_one_is_ignored() {
     let mut h = Harness::v4(true);
     h.connect(false);
-    let id = h.publish("t", QoS::ExactlyOnce);
+    let id = h.publish("t", QoS::AtLeastOnce);
     h.sent();
-    let err = h.recv(Packet::PubAck(Ack::new(id))).unwrap_err();
+    let err = h.recv(Packet::PubRec(Ack::new(id))).unwrap_err();
     assert!(
         err.to_string().contains(&format!(
-            "puback does not answer the publish pending on message id {id}"
+            "pubrec does not answer the publish pending on message id {id}"
         )),
         "{err}"
     );
@@ -642,6 +642,25 @@ fn an_ack_of_the_wrong_kind_is_a_protocol_error_and_an_unknown_one_is_ignored() 
             ..Default::default()
         }))
         .is_err());
+}
+
+#[test]
+fn a_puback_or_pubcomp_finishes_a_qos2_publish_as_mqttjs_does() {
+    for kind in [PacketType::PubAck, PacketType::PubComp] {
+        let mut h = Harness::v4(true);
+        h.connect(false);
+        let id = h.publish("t", QoS::ExactlyOnce);
+        h.sent();
+        let ack = Ack::new(id);
+        let p = if kind == PacketType::PubAck {
+            Packet::PubAck(ack)
+        } else {
+            Packet::PubComp(ack)
+        };
+        h.recv(p).unwrap();
+        assert_eq!(h.session.in_flight(), 0, "{kind:?}");
+        assert!(h.sent().is_empty(), "no PUBREL after {kind:?}");
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod tls;
 mod tls_verify;
 pub mod unix;
 pub mod ws;
+mod x509;
 
 /// What every transport hands the driver.
 pub trait AsyncReadWrite: AsyncRead + AsyncWrite + Send + Unpin {}

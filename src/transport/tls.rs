@@ -87,6 +87,7 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, ConfigError
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| config_error("ERR_TLS_CONFIG", e.to_string()))?;
+    let mut pinned = Vec::new();
     let webpki = if opts.reject_unauthorized {
         let mut roots = RootCertStore::empty();
         if opts.ca.is_empty() {
@@ -104,6 +105,7 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, ConfigError
         } else {
             for (i, pem) in opts.ca.iter().enumerate() {
                 for c in certs(pem, &format!("ca[{i}]"))? {
+                    pinned.push(c.clone());
                     roots
                         .add(c)
                         .map_err(|e| config_error("ERR_TLS_BAD_CERT", format!("ca[{i}]: {e}")))?;
@@ -119,7 +121,11 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, ConfigError
     };
     let builder = builder
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(NodeVerifier { webpki, provider }));
+        .with_custom_certificate_verifier(Arc::new(NodeVerifier {
+            webpki,
+            provider,
+            pinned,
+        }));
     let mut config = match (&opts.cert, &opts.key) {
         (Some(cert), Some(key)) => builder
             .with_client_auth_cert(certs(cert, "cert")?, private_key(key)?)

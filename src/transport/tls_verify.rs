@@ -19,6 +19,8 @@ use tokio_rustls::rustls::{
     self, CertificateError, DigitallySignedStruct, OtherError, SignatureScheme,
 };
 
+use super::x509::{dns_name_matches, leaf_facts, self_issued};
+
 /// Node's code for a chain whose issuer is not trusted; carried inside rustls's error.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -29,6 +31,10 @@ pub(super) struct UntrustedChain(pub &'static str);
 pub(super) struct NodeVerifier {
     pub webpki: Option<Arc<WebPkiServerVerifier>>,
     pub provider: Arc<CryptoProvider>,
+    /// The `ca` certificates: one presented as the server's own certificate is trusted as it
+    /// is, as OpenSSL trusts it (the self-signed, CA:TRUE certificate of `openssl req -x509`,
+    /// which webpki refuses as an end entity).
+    pub pinned: Vec<CertificateDer<'static>>,
 }
 
 impl ServerCertVerifier for NodeVerifier {
@@ -44,14 +50,31 @@ impl ServerCertVerifier for NodeVerifier {
             return Ok(ServerCertVerified::assertion());
         };
         match v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(_)
+                if self
+                    .pinned
+                    .iter()
+                    .any(|c| c.as_ref() == end_entity.as_ref()) =>
+            {
+                pinned_leaf(end_entity, server_name, now)
+            }
+            // A self-signed certificate that is not a trusted `ca` (webpki may first object
+            // that it is a CA, CA:TRUE as `openssl req -x509` makes it): OpenSSL's verdict.
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::Other(_) | CertificateError::UnknownIssuer,
+            )) if intermediates.is_empty() && self_issued(end_entity.as_ref()) => {
+                Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                    OtherError(Arc::new(UntrustedChain("DEPTH_ZERO_SELF_SIGNED_CERT"))),
+                )))
+            }
             Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
                 let code = if intermediates.is_empty() {
-                    if self_issued(end_entity) {
+                    if self_issued(end_entity.as_ref()) {
                         "DEPTH_ZERO_SELF_SIGNED_CERT"
                     } else {
                         "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
                     }
-                } else if intermediates.iter().any(|c| self_issued(c)) {
+                } else if intermediates.iter().any(|c| self_issued(c.as_ref())) {
                     "SELF_SIGNED_CERT_IN_CHAIN"
                 } else {
                     "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
@@ -99,39 +122,39 @@ impl ServerCertVerifier for NodeVerifier {
     }
 }
 
-/// One DER element: (tag, contents, what follows it).
-fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = b.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (first as usize, rest)
-    } else {
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n].iter().fold(0usize, |a, &x| (a << 8) | x as usize);
-        (len, &rest[n..])
+/// A `ca` certificate presented as the server's certificate: trusted as it is, within its
+/// validity period and for the names Node's `checkServerIdentity` accepts (its subjectAltName
+/// entries, else its CN). The handshake signature still proves the server holds its key.
+fn pinned_leaf(
+    cert: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<ServerCertVerified, rustls::Error> {
+    let bad = |e| Err(rustls::Error::InvalidCertificate(e));
+    let Some(f) = leaf_facts(cert.as_ref()) else {
+        return bad(CertificateError::BadEncoding);
     };
-    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
-}
-
-/// True when the certificate's issuer and subject names are the same (a root, as OpenSSL
-/// judges "self-signed" for these codes).
-fn self_issued(cert: &CertificateDer<'_>) -> bool {
-    (|| {
-        let (_, certificate, _) = tlv(cert.as_ref())?;
-        let (_, tbs, _) = tlv(certificate)?;
-        let (tag, _, mut rest) = tlv(tbs)?;
-        if tag == 0xa0 {
-            // [0] version, then the serial number.
-            rest = tlv(rest)?.2;
+    let now = now.as_secs() as i64;
+    if now < f.not_before {
+        return bad(CertificateError::NotValidYet);
+    }
+    if now > f.not_after {
+        return bad(CertificateError::Expired);
+    }
+    let name_ok = match server_name {
+        ServerName::DnsName(d) => dns_name_matches(&f, d.as_ref()),
+        ServerName::IpAddress(ip) => {
+            let ip: std::net::IpAddr = (*ip).into();
+            let bytes = match ip {
+                std::net::IpAddr::V4(a) => a.octets().to_vec(),
+                std::net::IpAddr::V6(a) => a.octets().to_vec(),
+            };
+            f.ips.contains(&bytes)
         }
-        let (_, _, rest) = tlv(rest)?; // signature algorithm
-        let (_, issuer, rest) = tlv(rest)?;
-        let (_, _, rest) = tlv(rest)?; // validity
-        let (_, subject, _) = tlv(rest)?;
-        Some(issuer == subject)
-    })()
-    .unwrap_or(false)
+        _ => false,
+    };
+    if !name_ok {
+        return bad(CertificateError::NotValidForName);
+    }
+    Ok(ServerCertVerified::assertion())
 }
