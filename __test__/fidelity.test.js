@@ -520,3 +520,40 @@ test('MQTT 5: an AUTH from the broker when none was asked for is protocol error 
     await fb.close()
   }
 })
+
+for (const [what, publish, code, message] of [
+  ['out of range', { topic: 'x', properties: { topicAlias: 4 } }, 148, 'Received Topic Alias 4 is outside the advertised Topic Alias Maximum range 1-3'],
+  ['unregistered', { topic: '', properties: { topicAlias: 2 } }, 130, 'Received unregistered Topic Alias']
+]) {
+  test(`MQTT 5: an ${what} topic alias from the broker is error ${code} in MQTT.js 5.16's words, and the connection closes`, { timeout: 20000 }, async () => {
+    const fb = await fakeBroker((p, conn) => {
+      if (p.cmd !== 'connect') return
+      conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+      conn.send({ cmd: 'publish', qos: 0, payload: 'm', ...publish })
+    }, { version: 5 })
+    const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, protocolVersion: 5, reconnectPeriod: 0, properties: { topicAliasMaximum: 3 } })
+    try {
+      const closed = once(c, 'close')
+      const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+      assert.deepStrictEqual([err.code, err.message], [code, message])
+      await withTimeout(closed, 5000, 'close')
+    } finally {
+      c.end(true)
+      await fb.close()
+    }
+  })
+}
+
+test('MQTT 5: a packet over our maximumPacketSize is error 149 in MQTT.js 5.16\'s words', { timeout: 20000 }, async () => {
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+  }, { version: 5 })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, protocolVersion: 5, reconnectPeriod: 0, properties: { maximumPacketSize: 1 } })
+  try {
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+    assert.deepStrictEqual([err.code, err.message], [149, 'exceeding packets size connack: 5 bytes, maximumPacketSize is 1'])
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})

@@ -60,6 +60,8 @@ function defaultId () {
 const noop = () => {}
 /** How much later than the JS connect timeout the native core gives up on its own. */
 const NATIVE_CONNECT_TIMEOUT_MARGIN = 1000
+/** Reason codes of protocol errors MQTT.js 5.16 reports after dropping the connection. */
+const FORCED_CODES = new Set([130, 147, 148, 149])
 
 /** Stands for the connection as MQTT.js's `client.stream`: destroy() or end() drops it. */
 class NativeStream extends EventEmitter {
@@ -554,11 +556,15 @@ class MqttClient extends EventEmitter {
   /** @param {string} code @param {string} message */
   _onError (code, message) {
     if (code === 'ERR_MQTT_REFUSED') return // reported from the CONNACK
-    // A timeout is a forced clean-up first, in MQTT.js: 'offline' comes before the error.
-    if (code === 'ERR_CONNACK_TIMEOUT' || code === 'ERR_KEEPALIVE_TIMEOUT') this._forcedCleanUpReconnect()
+    const err = nativeError(code, message)
+    // Timeouts and the protocol errors MQTT.js 5.16 answers with a code (130, 147, 148, 149)
+    // are a forced clean-up first, in MQTT.js: 'offline' comes before the error.
+    if (code === 'ERR_CONNACK_TIMEOUT' || code === 'ERR_KEEPALIVE_TIMEOUT' || FORCED_CODES.has(/** @type {any} */ (err).code)) {
+      this._forcedCleanUpReconnect()
+    }
     // MQTT.js 5 emits every stream error that has a code, ECONNREFUSED included (a client
     // from connect() has an error listener of its own, so nothing is thrown).
-    this.emit('error', nativeError(code, message))
+    this.emit('error', err)
   }
 
   /** The connection closed (the native driver now waits for connect() or the end). */

@@ -94,7 +94,10 @@ function nativeError (code, message) {
   if (message.includes('does not answer the')) return new Error(message.replace(/^\[[^\]]*\] /, ''))
   // Limits of ours the broker broke, with MQTT.js 5.16's numeric codes.
   if (message.includes('Receive Maximum exceeded')) return new ErrorWithReasonCode(message.replace(/^\[[^\]]*\] /, ''), 147)
-  if (message.includes('exceeds the maximum packet size')) return new ErrorWithReasonCode(message.replace(/^\[[^\]]*\] /, ''), 149)
+  const big = /(\w+) packet of (\d+) bytes exceeds the maximum packet size of (\d+)/.exec(message)
+  if (big) return new ErrorWithReasonCode(`exceeding packets size ${big[1]}: ${big[2]} bytes, maximumPacketSize is ${big[3]}`, 149)
+  if (message.includes('Received unregistered Topic Alias')) return new ErrorWithReasonCode('Received unregistered Topic Alias', 130)
+  if (/Received (a PUBLISH )?Topic Alias/.test(message)) return new ErrorWithReasonCode(message.replace(/^\[[^\]]*\] /, ''), 148)
   if (message.includes('MQTT-3.2.0-2')) return new ErrorWithReasonCode('Protocol error: duplicate CONNACK on the same network connection', 130)
   /** @type {any} */
   let err

@@ -97,8 +97,12 @@ pub enum DecodeError {
         needed: usize,
     },
     /// The fixed header announces a packet larger than the configured maximum.
-    #[error("[MQTT-3.2.2-15] packet of {size} bytes exceeds the maximum packet size of {max}")]
+    #[error(
+        "[MQTT-3.2.2-15] {cmd} packet of {size} bytes exceeds the maximum packet size of {max}"
+    )]
     PacketTooLarge {
+        /// Its kind, as mqtt-packet's `cmd`.
+        cmd: &'static str,
         /// Announced size of the whole packet.
         size: usize,
         /// Configured maximum.
@@ -548,6 +552,7 @@ pub fn read_header(buf: &[u8], max: usize) -> Result<FrameHeader, DecodeError> {
     };
     if header.frame_len() > max {
         return Err(DecodeError::PacketTooLarge {
+            cmd: kind.name(),
             size: header.frame_len(),
             max,
         });

@@ -108,7 +108,8 @@ fn oversized_packet_should_be_refused_from_its_fixed_header() {
     };
     let mut buf = BytesMut::from(&header[..]);
     match d.decode(&mut buf) {
-        Err(e @ DecodeError::PacketTooLarge { size, max }) => {
+        Err(e @ DecodeError::PacketTooLarge { cmd, size, max }) => {
+            assert_eq!(cmd, "publish");
             assert_eq!(size, 5 + 200_000_000);
             assert_eq!(max, 1024 * 1024);
             assert_eq!(e.reason_code(), Some(PACKET_TOO_LARGE));

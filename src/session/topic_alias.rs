@@ -67,7 +67,33 @@ impl TopicAliases {
         let Some(alias) = p.properties.topic_alias() else {
             return Ok(());
         };
-        if alias == 0 || alias > self.recv_max {
+        // The checks and words of MQTT.js 5.16's handlers/publish (its codes: 148 Topic
+        // Alias invalid, 130 for an unregistered one).
+        if self.recv_max == 0 {
+            return Err(Violation::new(
+                "MQTT-3.3.2-9",
+                "Received a PUBLISH Topic Alias but no Topic Alias Maximum was advertised",
+                0x94,
+            ));
+        }
+        if p.topic.is_empty() {
+            // The topic stays empty, as on the wire: the application resolves it for its
+            // `message` event and keeps the packet as received (MQTT.js does the same).
+            if alias == 0 {
+                return Err(Violation::new(
+                    "MQTT-3.3.2-8",
+                    "Received Topic Alias 0 is outside the valid range 1-65535",
+                    0x94,
+                ));
+            }
+            if !self.recv.contains_key(&alias) {
+                return Err(Violation::new(
+                    "3.3.2.3.4",
+                    "Received unregistered Topic Alias",
+                    0x82,
+                ));
+            }
+        } else if alias == 0 || alias > self.recv_max {
             return Err(Violation::new(
                 "MQTT-3.3.2-9",
                 format!(
@@ -76,17 +102,6 @@ impl TopicAliases {
                 ),
                 0x94,
             ));
-        }
-        if p.topic.is_empty() {
-            // The topic stays empty, as on the wire: the application resolves it for its
-            // `message` event and keeps the packet as received (MQTT.js does the same).
-            if !self.recv.contains_key(&alias) {
-                return Err(Violation::new(
-                    "3.3.2.3.4",
-                    format!("Received unregistered Topic Alias {alias}"),
-                    0x82,
-                ));
-            }
         } else {
             self.recv.insert(alias, p.topic.clone());
         }
