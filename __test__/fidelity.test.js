@@ -557,3 +557,35 @@ test('MQTT 5: a packet over our maximumPacketSize is error 149 in MQTT.js 5.16\'
     await fb.close()
   }
 })
+
+test('with an asynchronous outgoing store, a QoS 1 message goes out once stored: end(true) from cbStorePut keeps it for the next connection', { timeout: 20000 }, async () => {
+  /** A store of the application's, slow as a level-db one. */
+  class SlowStore extends mqtt.Store {
+    put (packet, cb) { setTimeout(() => super.put(packet, cb), 20); return this }
+  }
+  const seen = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    if (p.cmd === 'publish') {
+      seen.push(`${fb.connections.indexOf(conn)}:${p.payload}`)
+      conn.send({ cmd: 'puback', messageId: p.messageId })
+    }
+  })
+  const opts = { host: '127.0.0.1', port: fb.port, clean: false, clientId: 'slow-store', reconnectPeriod: 0, incomingStore: new SlowStore({ clean: false }), outgoingStore: new SlowStore({ clean: false }) }
+  const c = mqtt.connect(opts)
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    const closed = once(c, 'close')
+    c.publish('t', 'payload1', { qos: 1, cbStorePut: () => c.end(true) })
+    await withTimeout(closed, 5000, 'close')
+    const again = once(c, 'connect')
+    c.reconnect(opts)
+    await withTimeout(again, 5000, 'reconnect')
+    await withTimeout(c.publishAsync('t', 'payload2', { qos: 1 }), 5000, 'payload2')
+    await withTimeout(c.publishAsync('t', 'payload3', { qos: 1 }), 5000, 'payload3')
+    assert.deepStrictEqual(seen, ['1:payload1', '1:payload2', '1:payload3'])
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})

@@ -668,12 +668,16 @@ class MqttClient extends EventEmitter {
     if (this._observe.sent && this.connected) this.emit('packetsend', packet)
   }
 
-  /** Sends a packet object through the native session; returns its messageId. */
-  _send (packet) {
+  /**
+   * Sends a packet object through the native session; returns its messageId. `noFlush`: the
+   * bytes wait for a later flush.
+   * @param {any} packet @param {boolean} [noFlush]
+   */
+  _send (packet, noFlush = false) {
     const b = this._builder
     const payload = writePacket(b, packet, this.options)
     const id = fast.clientSend(this._h, b.t.subarray(0, b.n), b.data.subarray(0, b.pos), payload || EMPTY)
-    this._scheduleFlush()
+    if (!noFlush) this._scheduleFlush()
     return id
   }
 
@@ -712,6 +716,9 @@ class MqttClient extends EventEmitter {
       messageId = given
     }
     // The packet object MQTT.js would keep; made only when something needs it.
+    // As MQTT.js, a message goes out once the outgoing store has it: with a store of the
+    // application's (asynchronous, as a level-db one), its bytes wait for the put.
+    const storeFirst = qos > 0 && this.outgoingStore.put !== Store.prototype.put
     /** @type {any} */
     let packet = null
     let id
@@ -723,10 +730,10 @@ class MqttClient extends EventEmitter {
         id = tid === undefined
           ? fast.clientPublish(this._h, topic, payload, flags, messageId)
           : fast.clientPublishTopic(this._h, tid, payload, flags, messageId)
-        this._scheduleFlush()
+        if (!storeFirst) this._scheduleFlush()
       } else {
         packet = publishPacket(topic, message, qos, retain, dup, messageId, properties)
-        id = this._send(packet)
+        id = this._send(packet, storeFirst)
       }
     } catch (e) {
       // MQTT.js's numeric reason code for a packet the server would not take.
@@ -747,7 +754,12 @@ class MqttClient extends EventEmitter {
       this.messageIdToTopic[id] = topic
       const cbStorePut = typeof opts?.cbStorePut === 'function' ? opts.cbStorePut : null
       this.outgoingStore.put(packet, (/** @type {any} */ err) => {
-        if (!err) return cbStorePut?.()
+        if (!err) {
+          cbStorePut?.()
+          // (end(true) from cbStorePut: the message is not sent, as in MQTT.js.)
+          if (storeFirst && !this._forcedEnd) this._scheduleFlush()
+          return
+        }
         // As MQTT.js: a store that cannot keep the message fails the publish.
         const entry = this.outgoing[id]
         if (!entry) return
