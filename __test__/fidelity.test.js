@@ -589,3 +589,27 @@ test('with an asynchronous outgoing store, a QoS 1 message goes out once stored:
     await fb.close()
   }
 })
+
+test('a UniqueMessageIdProvider: a publish made as the CONNACK arrives goes out after those queued before it, with an id of its own', { timeout: 20000 }, async () => {
+  const seen = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    if (p.cmd === 'publish') {
+      seen.push(String(p.payload))
+      conn.send({ cmd: 'puback', messageId: p.messageId })
+    }
+  })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, reconnectPeriod: 0, messageIdProvider: new mqtt.UniqueMessageIdProvider() })
+  try {
+    const third = new Promise((resolve, reject) => c.on('packetreceive', (packet) => {
+      if (packet.cmd === 'connack') setImmediate(() => c.publishAsync('t', 'payload3', { qos: 1 }).then(resolve, reject))
+    }))
+    c.publish('t', 'payload1', { qos: 2 })
+    c.publish('t', 'payload2', { qos: 2 })
+    await withTimeout(third, 5000, 'payload3 acked')
+    assert.deepStrictEqual(seen, ['payload1', 'payload2', 'payload3'])
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})

@@ -497,6 +497,11 @@ class MqttClient extends EventEmitter {
     }
     this.connackPacket = packet
     this.messageIdProvider.clear?.()
+    // As MQTT.js registers each stored packet it resends: the flows the session resends keep
+    // their ids (a unique provider must not hand them out again).
+    if (this.messageIdProvider.register) {
+      for (const id of Object.keys(this.outgoing)) this.messageIdProvider.register(Number(id))
+    }
     this.connected = true
     this._firstConnection = false
     this.emit('connect', packet)
