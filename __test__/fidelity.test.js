@@ -613,3 +613,33 @@ test('a UniqueMessageIdProvider: a publish made as the CONNACK arrives goes out 
     await fb.close()
   }
 })
+
+test('a PUBREL already sent when end(true) comes is what the next connection resends (clean: false, stores kept)', { timeout: 20000 }, async () => {
+  let reconnected = false
+  const seen = []
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    if (p.cmd === 'publish' || p.cmd === 'pubrel') seen.push(`${fb.connections.indexOf(conn)}:${p.cmd}`)
+    if (p.cmd === 'publish' && !reconnected) conn.send({ cmd: 'pubrec', messageId: p.messageId })
+    if (p.cmd === 'pubrel' && reconnected) conn.send({ cmd: 'pubcomp', messageId: p.messageId })
+    if (p.cmd === 'pubrel' && !reconnected) {
+      c.end(true, () => {
+        reconnected = true
+        c.reconnect({ incomingStore, outgoingStore })
+      })
+    }
+  })
+  const incomingStore = new mqtt.Store({ clean: false })
+  const outgoingStore = new mqtt.Store({ clean: false })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, clean: false, clientId: 'pubrel-resend', reconnectPeriod: 0, incomingStore, outgoingStore })
+  c.on('error', () => {})
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    await withTimeout(c.publishAsync('t', 'x', { qos: 2 }), 5000, 'PUBCOMP after the reconnect')
+    assert.ok(reconnected)
+    assert.deepStrictEqual(seen, ['0:publish', '0:pubrel', '1:pubrel'])
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})

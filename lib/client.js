@@ -430,8 +430,10 @@ class MqttClient extends EventEmitter {
               const [packet, next] = readPacket(t, batch.i, bytes, large)
               batch.i = next
               // As MQTT.js, which destroys the socket: nothing read after end(true) counts
-              // (an ack not handled leaves its message in the outgoing store).
-              if (!this._forcedEnd) this._onPacket(packet)
+              // (an ack not handled leaves its message in the outgoing store), but for a
+              // PUBREC, which the session has already answered with PUBREL: the store must
+              // hold the PUBREL, as MQTT.js's does once it has sent one.
+              if (!this._forcedEnd || packet.cmd === 'pubrec') this._onPacket(packet)
               break
             }
             case SENT: case RECEIVED: {
