@@ -643,3 +643,30 @@ test('a PUBREL already sent when end(true) comes is what the next connection res
     await fb.close()
   }
 })
+
+test('MQTT 5: the resubscription after a reconnect keeps each subscription\'s identifier and user properties, one SUBSCRIBE per topic as MQTT.js', { timeout: 20000 }, async () => {
+  let n = 0
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') {
+      conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+      if (++n === 1) setTimeout(() => conn.destroy(), 150)
+    } else if (p.cmd === 'subscribe') {
+      conn.send({ cmd: 'suback', messageId: p.messageId, granted: p.subscriptions.map((s) => s.qos) })
+    }
+  }, { version: 5 })
+  const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, protocolVersion: 5, reconnectPeriod: 200 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    await c.subscribeAsync('a/1', { qos: 1, properties: { subscriptionIdentifier: 7, userProperties: { who: 'a' } } })
+    await c.subscribeAsync('b/2', { qos: 0, properties: { subscriptionIdentifier: 9 } })
+    await withTimeout(once(c, 'connect'), 5000, 'reconnect')
+    const deadline = Date.now() + 5000
+    const again = () => (fb.connections[1]?.packets || []).filter((p) => p.cmd === 'subscribe')
+    while (again().length < 2 && Date.now() < deadline) await sleep(20)
+    const got = again().map((p) => [p.subscriptions.map((s) => s.topic).join(','), p.properties?.subscriptionIdentifier, p.properties?.userProperties?.who])
+    assert.deepStrictEqual(got, [['a/1', 7, 'a'], ['b/2', 9, undefined]])
+  } finally {
+    c.end(true)
+    await fb.close()
+  }
+})

@@ -16,8 +16,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::codec::{
-    Ack, Auth, ConnAck, Connect, Disconnect, Packet, PacketType, Property, ProtocolVersion,
-    Publish, QoS, SubAck, Subscribe, UnsubAck, Unsubscribe, Violation,
+    Ack, Auth, ConnAck, Connect, Disconnect, Packet, PacketType, Properties, Property,
+    ProtocolVersion, Publish, QoS, SubAck, Subscribe, UnsubAck, Unsubscribe, Violation,
 };
 
 mod keepalive;
@@ -182,7 +182,9 @@ pub struct Session {
     /// QoS 0 publishes waiting for a connection.
     offline: VecDeque<Publish>,
     /// Filters to subscribe again after a reconnect without a session.
-    subscriptions: Vec<crate::codec::Subscription>,
+    /// What to subscribe to again, each with the properties of the SUBSCRIBE that made it
+    /// (MQTT 5: subscription identifier, user properties).
+    subscriptions: Vec<(crate::codec::Subscription, Properties)>,
     keepalive: Keepalive,
     transmit: VecDeque<Packet>,
     events: VecDeque<Event>,
@@ -467,8 +469,8 @@ impl Session {
         let id = self.take_id(s.packet_id)?;
         s.packet_id = id;
         for f in &s.filters {
-            self.subscriptions.retain(|x| x.filter != f.filter);
-            self.subscriptions.push(f.clone());
+            self.subscriptions.retain(|x| x.0.filter != f.filter);
+            self.subscriptions.push((f.clone(), s.properties.clone()));
         }
         let connected = self.state == State::Connected;
         if connected {
@@ -492,7 +494,7 @@ impl Session {
         let id = self.take_id(u.packet_id)?;
         u.packet_id = id;
         self.subscriptions
-            .retain(|x| !u.filters.contains(&x.filter));
+            .retain(|x| !u.filters.contains(&x.0.filter));
         let connected = self.state == State::Connected;
         if connected {
             self.send(Packet::Unsubscribe(u.clone()), now);
@@ -805,19 +807,31 @@ impl Session {
             .flatten()
             .map(|s| s.filter.clone())
             .collect();
-        let filters: Vec<_> = self
+        let subs: Vec<_> = self
             .subscriptions
             .iter()
-            .filter(|s| !pending.contains(&s.filter))
+            .filter(|s| !pending.contains(&s.0.filter))
             .cloned()
             .collect();
-        if filters.is_empty() {
-            return;
-        }
-        if let Some(id) = self.ids.allocate() {
+        // As MQTT.js: at level 5 one SUBSCRIBE per filter, with the properties it was made
+        // with (subscription identifier, user properties); below it, one for all.
+        let packets: Vec<(Vec<_>, Properties)> = if self.version.is_v5() {
+            subs.into_iter().map(|(f, p)| (vec![f], p)).collect()
+        } else if subs.is_empty() {
+            Vec::new()
+        } else {
+            vec![(
+                subs.into_iter().map(|(f, _)| f).collect(),
+                Properties::new(),
+            )]
+        };
+        for (filters, properties) in packets {
+            let Some(id) = self.ids.allocate() else {
+                return;
+            };
             let s = Subscribe {
                 packet_id: id,
-                properties: Default::default(),
+                properties,
                 filters,
             };
             self.send(Packet::Subscribe(s.clone()), now);
