@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{CleanupEnvHook, Env};
@@ -14,10 +15,7 @@ use napi_derive::napi;
 use super::client_calls::{register, unregister, Core};
 use super::error::{invalid_arg, Code, JsError};
 use super::tape::{Ranges, TapeReader, TapeWriter};
-use crate::codec::{
-    Auth, Connect, MqttStr, Packet, PacketType, Properties, Property, ProtocolVersion, QoS,
-    MAX_PACKET_SIZE,
-};
+use crate::codec::{Auth, Connect, Packet, PacketType, ProtocolVersion, QoS, MAX_PACKET_SIZE};
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
 use crate::driver::js_stream::Feed;
 use crate::session::{Event, Options, Session, SessionError};
@@ -105,21 +103,19 @@ pub struct NativeClientOptions {
 /// A CONNECT tape record, read and deep-copied.
 /// The CONNECT record, and the AUTH record that may follow it (MQTT.js's `authPacket`).
 fn read_connect(connect_tape: &[u32], data: &[u8]) -> Result<(Connect, Option<Auth>), JsError> {
-    // SAFETY: the packets read over the borrowed bytes are deep-copied (`owned_connect`,
-    // `owned`) before this function returns, and JS cannot run meanwhile.
-    let borrowed: &'static [u8] = unsafe { std::mem::transmute::<&[u8], &'static [u8]>(data) };
-    let mut reader = TapeReader::new(connect_tape, borrowed, b"");
+    // The packets are read over a copy of the JS bytes: they own everything they hold.
+    let mut reader = TapeReader::new(connect_tape, Bytes::copy_from_slice(data), Bytes::new());
     let (_, packet) = reader.packet().map_err(invalid_arg)?;
     let Packet::Connect(connect) = packet else {
         return Err(invalid_arg("the first record must be a CONNECT"));
     };
-    let connect = owned_connect(*connect);
+    let connect = *connect;
     connect.check().map_err(|v| invalid_arg(v.to_string()))?;
     if reader.at_end() {
         return Ok((connect, None));
     }
     let (_, packet) = reader.packet().map_err(invalid_arg)?;
-    let Packet::Auth(auth) = owned(packet) else {
+    let Packet::Auth(auth) = packet else {
         return Err(invalid_arg("the record after the CONNECT must be an AUTH"));
     };
     auth.check(connect.level)
@@ -492,20 +488,17 @@ impl Drop for NativeClient {
     }
 }
 
-/// Reads one packet record from JS memory into a packet that owns all its bytes.
+/// Reads one packet record from JS memory into a packet that owns all its bytes: the
+/// record's bytes are copied once, and the packet's fields are slices of that copy.
 pub(super) fn read_owned(tape: &[u32], data: &[u8], payload: &[u8]) -> Result<Packet, JsError> {
-    // SAFETY: the packet read over these borrowed bytes is deep-copied (`owned()`) before
-    // this function returns, and JS cannot run meanwhile.
-    let (data, payload) = unsafe {
-        (
-            std::mem::transmute::<&[u8], &'static [u8]>(data),
-            std::mem::transmute::<&[u8], &'static [u8]>(payload),
-        )
-    };
-    let (_, packet) = TapeReader::new(tape, data, payload)
-        .packet()
-        .map_err(invalid_arg)?;
-    Ok(owned(packet))
+    let (_, packet) = TapeReader::new(
+        tape,
+        Bytes::copy_from_slice(data),
+        Bytes::copy_from_slice(payload),
+    )
+    .packet()
+    .map_err(invalid_arg)?;
+    Ok(packet)
 }
 
 pub(super) fn write_packet(
@@ -551,81 +544,4 @@ pub(super) fn event_packet(e: Event) -> Packet {
         Event::Disconnect(d) => Packet::Disconnect(d),
         Event::Auth(a) => Packet::Auth(a),
     }
-}
-
-fn own_bytes(x: &bytes::Bytes) -> bytes::Bytes {
-    bytes::Bytes::copy_from_slice(x)
-}
-
-fn own_str(x: &MqttStr) -> MqttStr {
-    // The bytes were checked as UTF-8 when the string was made and are unchanged.
-    MqttStr::from_bytes(own_bytes(x.as_bytes())).unwrap_or_default()
-}
-
-fn own_props(p: &Properties) -> Properties {
-    use Property::*;
-    Properties(
-        p.iter()
-            .map(|x| match x {
-                ContentType(v) => ContentType(own_str(v)),
-                ResponseTopic(v) => ResponseTopic(own_str(v)),
-                CorrelationData(v) => CorrelationData(own_bytes(v)),
-                AssignedClientIdentifier(v) => AssignedClientIdentifier(own_str(v)),
-                AuthenticationMethod(v) => AuthenticationMethod(own_str(v)),
-                AuthenticationData(v) => AuthenticationData(own_bytes(v)),
-                ResponseInformation(v) => ResponseInformation(own_str(v)),
-                ServerReference(v) => ServerReference(own_str(v)),
-                ReasonString(v) => ReasonString(own_str(v)),
-                UserProperty(k, v) => UserProperty(own_str(k), own_str(v)),
-                other => other.clone(),
-            })
-            .collect(),
-    )
-}
-
-/// Deep-copies every byte field of a packet JS may send, so it no longer borrows JS memory.
-pub(super) fn owned(p: Packet) -> Packet {
-    match p {
-        Packet::Publish(mut x) => {
-            x.topic = own_str(&x.topic);
-            x.payload = own_bytes(&x.payload);
-            x.properties = own_props(&x.properties);
-            Packet::Publish(x)
-        }
-        Packet::Subscribe(mut x) => {
-            x.properties = own_props(&x.properties);
-            for f in &mut x.filters {
-                f.filter = own_str(&f.filter);
-            }
-            Packet::Subscribe(x)
-        }
-        Packet::Unsubscribe(mut x) => {
-            x.properties = own_props(&x.properties);
-            x.filters = x.filters.iter().map(own_str).collect();
-            Packet::Unsubscribe(x)
-        }
-        Packet::Disconnect(mut x) => {
-            x.properties = own_props(&x.properties);
-            Packet::Disconnect(x)
-        }
-        Packet::Auth(mut x) => {
-            x.properties = own_props(&x.properties);
-            Packet::Auth(x)
-        }
-        Packet::Connect(c) => Packet::Connect(Box::new(owned_connect(*c))),
-        other => other,
-    }
-}
-
-fn owned_connect(mut c: Connect) -> Connect {
-    c.client_id = own_str(&c.client_id);
-    c.username = c.username.as_ref().map(own_str);
-    c.password = c.password.as_ref().map(own_bytes);
-    c.properties = own_props(&c.properties);
-    if let Some(w) = c.will.as_mut() {
-        w.topic = own_str(&w.topic);
-        w.payload = own_bytes(&w.payload);
-        w.properties = own_props(&w.properties);
-    }
-    c
 }

@@ -48,6 +48,8 @@ unsafe fn args<const N: usize>(
 ) -> Result<[sys::napi_value; N], Thrown> {
     let mut argc = N;
     let mut argv = [ptr::null_mut(); N];
+    // SAFETY: `env`/`info` are the running callback's (this fn's contract); `argc` says
+    // `argv` has room for N values, and napi writes at most that many.
     let status = unsafe {
         sys::napi_get_cb_info(
             env,
@@ -89,6 +91,8 @@ unsafe fn bytes_arg<'a>(
 ) -> Result<&'a [u8], Thrown> {
     let mut data = ptr::null_mut();
     let mut len = 0usize;
+    // SAFETY: `env` is the running callback's; the out-pointers are locals that live across
+    // the call. A non-Buffer `v` fails with a status, checked here.
     if unsafe { sys::napi_get_buffer_info(env, v, &mut data, &mut len) } != sys::Status::napi_ok {
         return Err(bad(what));
     }
@@ -112,6 +116,8 @@ unsafe fn words_arg<'a>(
     let mut kind = 0;
     let mut len = 0usize;
     let mut data = ptr::null_mut();
+    // SAFETY: `env` is the running callback's; every out-pointer is a live local (or null
+    // where napi allows it). A value that is not a typed array fails with a status, checked.
     let status = unsafe {
         sys::napi_get_typedarray_info(
             env,
@@ -141,12 +147,16 @@ unsafe fn words_arg<'a>(
 /// `v` is a live value of `env`.
 unsafe fn string_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<String, Thrown> {
     let mut len = 0usize;
+    // SAFETY: `v` is a live value of `env` (this fn's contract); a null buffer asks only for
+    // the length, written to a live local.
     let status = unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) };
     if status != sys::Status::napi_ok {
         return Err(bad(what));
     }
     let mut buf = vec![0u8; len + 1];
     let mut written = 0usize;
+    // SAFETY: `buf` holds `len + 1` bytes and napi is told so: it writes at most that many
+    // (the string and its NUL); `written` is a live local.
     let status = unsafe {
         sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), len + 1, &mut written)
     };
@@ -177,6 +187,8 @@ unsafe fn run(
         Err(Thrown(code, message)) => {
             let code = CString::new(code).unwrap_or_default();
             let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
+            // SAFETY: `env` is the running callback's; both CStrings are NUL-terminated and
+            // live until the call returns (napi copies them).
             unsafe { sys::napi_throw_error(env, code.as_ptr(), message.as_ptr()) };
             ptr::null_mut()
         }

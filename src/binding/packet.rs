@@ -196,9 +196,10 @@ pub fn encode_packet(
             std::mem::transmute::<&[u8], &'static [u8]>(payload),
         )
     };
-    let (level, mut packet) = TapeReader::new(tape, data, payload)
-        .packet()
-        .map_err(|m| napi::Error::new(Code("ERR_INVALID_ARG_VALUE"), m))?;
+    let (level, mut packet) =
+        TapeReader::new(tape, Bytes::from_static(data), Bytes::from_static(payload))
+            .packet()
+            .map_err(|m| napi::Error::new(Code("ERR_INVALID_ARG_VALUE"), m))?;
     let max = size_from(max_packet_size);
     if max < MAX_PACKET_SIZE {
         packet.shrink_to(level, max);

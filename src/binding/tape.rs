@@ -201,14 +201,16 @@ impl TapeWriter<'_> {
 pub(crate) struct TapeReader<'a> {
     words: &'a [u32],
     pos: usize,
-    data: &'static [u8],
-    payload: &'static [u8],
+    /// The byte ranges' storage: packets read share it (`Bytes::slice`), so they own what
+    /// they hold for as long as they live.
+    data: Bytes,
+    payload: Bytes,
 }
 
 type R<T> = Result<T, String>;
 
 impl<'a> TapeReader<'a> {
-    pub(crate) fn new(words: &'a [u32], data: &'static [u8], payload: &'static [u8]) -> Self {
+    pub(crate) fn new(words: &'a [u32], data: Bytes, payload: Bytes) -> Self {
         TapeReader {
             words,
             pos: 0,
@@ -236,15 +238,17 @@ impl<'a> TapeReader<'a> {
         T::try_from(w).map_err(|_| format!("{what} out of range: {w}"))
     }
 
-    fn bytes_in(&mut self, src: &'static [u8]) -> R<Bytes> {
+    fn bytes_in(&mut self, src: &Bytes) -> R<Bytes> {
         let (s, e) = (self.word()? as usize, self.word()? as usize);
-        let slice = src.get(s..e).ok_or("byte range outside the data")?;
-        Ok(Bytes::from_static(slice))
+        if s > e || e > src.len() {
+            return Err("byte range outside the data".into());
+        }
+        Ok(src.slice(s..e))
     }
 
     fn bytes(&mut self) -> R<Bytes> {
-        let data = self.data;
-        self.bytes_in(data)
+        let data = self.data.clone();
+        self.bytes_in(&data)
     }
 
     fn string(&mut self) -> R<MqttStr> {
@@ -368,8 +372,8 @@ impl<'a> TapeReader<'a> {
             3 => {
                 let topic = self.string()?;
                 let packet_id = self.id()?;
-                let payload = self.payload;
-                let payload = self.bytes_in(payload)?;
+                let payload = self.payload.clone();
+                let payload = self.bytes_in(&payload)?;
                 Packet::Publish(Publish {
                     dup: flags & 8 != 0,
                     qos: self.qos((flags >> 1) as u32)?,
@@ -491,7 +495,11 @@ mod tests {
         assert_eq!(decoded, packets);
         let mut at = 0;
         for expected in packets {
-            let mut r = TapeReader::new(&words[at..], bytes, bytes);
+            let mut r = TapeReader::new(
+                &words[at..],
+                Bytes::copy_from_slice(bytes),
+                Bytes::copy_from_slice(bytes),
+            );
             let (lvl, got) = r.packet()?;
             assert_eq!(lvl, level);
             assert_eq!(&got, expected);
@@ -594,10 +602,18 @@ mod tests {
     #[test]
     fn a_short_tape_should_be_an_error_not_a_panic() {
         let words = [0x30 | (4 << 8), 0, 0];
-        assert!(TapeReader::new(&words, b"", b"").packet().is_err());
+        assert!(TapeReader::new(&words, Bytes::new(), Bytes::new())
+            .packet()
+            .is_err());
         let words = [0x30 | (4 << 8), 0, 0, 99, 0, 0, 0, 0];
-        assert!(TapeReader::new(&words, b"ab", b"").packet().is_err());
+        assert!(
+            TapeReader::new(&words, Bytes::from_static(b"ab"), Bytes::new())
+                .packet()
+                .is_err()
+        );
         let words = [0x30 | (9 << 8), 0];
-        assert!(TapeReader::new(&words, b"", b"").packet().is_err());
+        assert!(TapeReader::new(&words, Bytes::new(), Bytes::new())
+            .packet()
+            .is_err());
     }
 }
