@@ -34,6 +34,11 @@ export declare class NativeClient {
   removeOutgoing(id: number): boolean
   /** The packet id most recently handed out. */
   lastPacketId(): number
+  /**
+   * Sends a PINGREQ now (MQTT.js `sendPing`, called by its keepalive timer); nothing
+   * when not connected. JS reports it as sent itself, at once, as MQTT.js does.
+   */
+  ping(): void
   /** Unfinished outgoing flows and queued QoS 0 publishes. */
   pending(): number
   /**
@@ -130,6 +135,11 @@ export interface NativeClientOptions {
   connectTimeout: number
   /** MQTT.js `reschedulePings`. */
   reschedulePings: boolean
+  /**
+   * JS runs MQTT.js's keepalive timer and sends the pings (`ping`), and is told of each
+   * PINGRESP; this side pings and times out only when JS is late (its thread blocked).
+   */
+  jsKeepalive?: boolean
   /** MQTT.js `queueQoSZero`. */
   queueQosZero: boolean
   /** MQTT.js `resubscribe`. */

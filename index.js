@@ -8,7 +8,10 @@ const { MqttClient } = require('./lib/client')
 const { connect, connectAsync } = require('./lib/connect')
 const { Store } = require('./lib/store')
 const { DefaultMessageIdProvider, UniqueMessageIdProvider } = require('./lib/message-id')
-const { ReasonCodes, ErrorWithReasonCode } = require('./lib/errors')
+const { ReasonCodes, ErrorWithReasonCode, ErrorWithSubackPacket } = require('./lib/errors')
+const { KeepaliveManager } = require('./lib/keepalive-manager')
+const { isValidTopic, validateTopics } = require('./lib/validate')
+const { applyMixin, nextTick } = require('./lib/shared')
 const { MqttConnection } = require('./lib/connection')
 const { MqttServer, MqttSecureServer, MqttServerClient, createServer, createSecureServer, createConnection } = require('./lib/server')
 const { createWebSocketServer } = require('./lib/ws-server')
@@ -23,9 +26,15 @@ module.exports = {
   Store,
   DefaultMessageIdProvider,
   UniqueMessageIdProvider,
+  KeepaliveManager,
   ReasonCodes,
   ErrorWithReasonCode,
+  ErrorWithSubackPacket,
+  nextTick,
   MQTTJS_VERSION,
+  applyMixin,
+  validateTopic: isValidTopic,
+  validateTopics,
   // The server side of early MQTT.js (and the mqtt-connection package).
   MqttConnection,
   createConnection,

@@ -22,6 +22,7 @@ const { handlePublish } = require('./handlers/publish')
 const { handlePubrel } = require('./handlers/pubrel')
 const { handleAck } = require('./handlers/ack')
 const { handleAuth } = require('./handlers/auth')
+const { KeepaliveManager } = require('./keepalive-manager')
 
 const VERSION = require('../package.json').mqttjsVersion || '5.16.0'
 
@@ -189,12 +190,14 @@ class MqttClient extends EventEmitter {
     /** Events were announced while waiting: drain them when handleMessage calls back. */
     this._drainWaiting = false
     this.connackTimer = null
+    /** @type {KeepaliveManager | null} MQTT.js's keepalive timer, while connected. */
+    this.keepaliveManager = null
     this._forcedEnd = false
     // packetsend/packetreceive for packets the native side writes or reads cost a copy
     // each: they are reported only while someone listens.
     this._observe = { sent: false, received: false }
     this._flushQueued = false
-    this._flush = () => {
+    this._flushWrites = () => {
       this._flushQueued = false
       if (this._h) fast.clientFlush(this._h)
     }
@@ -205,6 +208,7 @@ class MqttClient extends EventEmitter {
     this.on('close', () => {
       this.connected = false
       clearTimeout(this.connackTimer)
+      this._destroyKeepaliveManager()
       this._setupReconnect()
     })
     if (!o.manualConnect) this.connect()
@@ -318,6 +322,7 @@ class MqttClient extends EventEmitter {
       reconnectPeriod: 0,
       connectTimeout: o.connectTimeout + NATIVE_CONNECT_TIMEOUT_MARGIN,
       reschedulePings: o.reschedulePings !== false,
+      jsKeepalive: true,
       queueQosZero: this.queueQoSZero !== false,
       resubscribe: o.resubscribe !== false,
       maxPacketSize: o.properties?.maximumPacketSize || 0,
@@ -483,12 +488,63 @@ class MqttClient extends EventEmitter {
     switch (packet.cmd) {
       case 'connack': return handleConnack(this, packet)
       case 'publish': return handlePublish(this, packet)
-      case 'pubrel': return handlePubrel(this, packet)
+      case 'pubrel': this.reschedulePing(); return handlePubrel(this, packet)
       case 'puback': case 'pubrec': case 'pubcomp': case 'suback': case 'unsuback':
+        this.reschedulePing()
         return handleAck(this, packet)
       case 'disconnect': return this.emit('disconnect', packet)
-      case 'auth': return handleAuth(this, packet)
+      case 'auth': this.reschedulePing(); return handleAuth(this, packet)
+      case 'pingresp': return this.reschedulePing(true)
     }
+  }
+
+  /** The keepalive in force (seconds): the broker's Server Keep Alive while connected (MQTT 5), else the option. */
+  get keepalive () {
+    const server = this.connected ? this._serverProperties?.serverKeepAlive : undefined
+    return server && this.options.keepalive ? server : this.options.keepalive
+  }
+
+  _setupKeepaliveManager () {
+    if (!this.keepaliveManager && this.keepalive) {
+      this.keepaliveManager = new KeepaliveManager(this, this.options.timerVariant)
+    }
+  }
+
+  _destroyKeepaliveManager () {
+    if (this.keepaliveManager) {
+      this.keepaliveManager.destroy()
+      this.keepaliveManager = null
+    }
+  }
+
+  /** Starts the keepalive count again: on acks with `reschedulePings`, always on PINGRESP. */
+  reschedulePing (force = false) {
+    if (this.keepaliveManager && this.keepalive && (force || this.options.reschedulePings)) {
+      this._reschedulePing()
+    }
+  }
+
+  _reschedulePing () {
+    this.keepaliveManager?.reschedule()
+  }
+
+  /** Sends a PINGREQ (the keepalive timer's second tick). */
+  sendPing () {
+    if (!this._native) return
+    if (this._observe.sent && this.connected) this.emit('packetsend', { cmd: 'pingreq' })
+    this._native.ping()
+  }
+
+  /** No PINGRESP in time (the keepalive timer's third tick): as MQTT.js 5.16, the
+   * connection is dropped (reconnecting as after a loss), then the error. */
+  onKeepaliveTimeout () {
+    this._forcedCleanUp()
+    this.emit('error', new Error('Keepalive timeout'))
+  }
+
+  /** MQTT.js's _flush: what waits for an ack fails (a forced clean-up that will not reconnect). */
+  _flush () {
+    this._failPending(new Error('Connection closed'))
   }
 
   /** A successful CONNACK (handlers/connack.js). @param {any} packet */
@@ -505,13 +561,15 @@ class MqttClient extends EventEmitter {
       for (const id of Object.keys(this.outgoing)) this.messageIdProvider.register(Number(id))
     }
     this.connected = true
+    this._setupKeepaliveManager()
     this._firstConnection = false
-    this.emit('connect', packet)
-    // QoS 0 publishes queued while offline were queued for writing with the CONNACK's
-    // handling: their callbacks wait for those bytes to be written.
+    // The offline queue went out with the CONNACK's handling (as MQTT.js's first `connect`
+    // listener sends it): empty for the program's listeners; a QoS 0 publish's callback
+    // waits for its bytes to be written.
     const queued = this.queue
     this.queue = []
     for (const q of queued) this._afterWrite(q.cb)
+    this.emit('connect', packet)
   }
 
   /** The acks this client sends for incoming messages, written with the turn's flush. */
@@ -548,9 +606,18 @@ class MqttClient extends EventEmitter {
   /** As MQTT.js's: the connection is dropped (forced clean-up), then the error. */
   _onConnackTimeout () {
     if (this.disconnected) return
-    this._native?.dropConnection()
-    this._forcedCleanUpReconnect()
+    this._forcedCleanUp()
     this.emit('error', new Error('connack timeout'))
+  }
+
+  /** MQTT.js's _cleanUp(true) for a connection that failed: what waits for an ack fails
+   * when nothing will reconnect with a clean session; the connection is dropped and the
+   * reconnect set up ('offline'); the keepalive timer stops. */
+  _forcedCleanUp (drop = true) {
+    if (this.options.reconnectPeriod === 0 && this.options.clean) this._flush()
+    if (drop) this._native?.dropConnection()
+    this._forcedCleanUpReconnect()
+    this._destroyKeepaliveManager()
   }
 
   /** What MQTT.js's _cleanUp(true) does at once: set up the reconnect (emitting 'offline'). */
@@ -567,7 +634,8 @@ class MqttClient extends EventEmitter {
     // Timeouts and the protocol errors MQTT.js 5.16 answers with a code (130, 147, 148, 149)
     // are a forced clean-up first, in MQTT.js: 'offline' comes before the error.
     if (code === 'ERR_CONNACK_TIMEOUT' || code === 'ERR_KEEPALIVE_TIMEOUT' || FORCED_CODES.has(/** @type {any} */ (err).code)) {
-      this._forcedCleanUpReconnect()
+      // The native side closed that connection itself: nothing to drop.
+      this._forcedCleanUp(false)
     }
     // MQTT.js 5 emits every stream error that has a code, ECONNREFUSED included (a client
     // from connect() has an error listener of its own, so nothing is thrown).
@@ -693,7 +761,7 @@ class MqttClient extends EventEmitter {
   _scheduleFlush () {
     if (this._flushQueued) return
     this._flushQueued = true
-    process.nextTick(this._flush)
+    process.nextTick(this._flushWrites)
   }
 
   /**
@@ -1020,12 +1088,13 @@ class MqttClient extends EventEmitter {
    * @param {boolean} force @param {() => void} done @param {any} opts
    */
   _cleanUp (force, done, opts) {
+    this._destroyKeepaliveManager()
     const nat = this._native
     if (!nat) return done()
     this._cleanUpDone = done
     // As MQTT.js: a forced end without reconnecting and with a clean session fails what is
     // in flight; otherwise it stays in the outgoing store for a later connection.
-    if (force && this.options.reconnectPeriod === 0 && this.options.clean) this._failPending(new Error('Connection closed'))
+    if (force && this.options.reconnectPeriod === 0 && this.options.clean) this._flush()
     if (!force && this.connected) {
       const disconnect = { cmd: 'disconnect', reasonCode: 0, ...(opts || {}) }
       let sent = false

@@ -24,4 +24,33 @@ function validateFilter (filter) {
   return null
 }
 
-module.exports = { validateTopic, validateFilter }
+/**
+ * MQTT.js's public `validateTopic`: whether a topic filter is valid (`+` and `#` only as
+ * whole levels, `#` only last).
+ * @param {string} topic @returns {boolean}
+ */
+function isValidTopic (topic) {
+  const levels = topic.split('/')
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i]
+    if (l === '+') continue
+    if (l === '#') return i === levels.length - 1
+    if (l.includes('+') || l.includes('#')) return false
+  }
+  return true
+}
+
+/**
+ * MQTT.js's public `validateTopics`: the first invalid filter, 'empty_topic_list' for none,
+ * or null when all are valid.
+ * @param {string[]} topics @returns {string | null}
+ */
+function validateTopics (topics) {
+  if (topics.length === 0) return 'empty_topic_list'
+  for (const t of topics) {
+    if (!isValidTopic(t)) return t
+  }
+  return null
+}
+
+module.exports = { validateTopic, validateFilter, isValidTopic, validateTopics }

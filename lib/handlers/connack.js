@@ -1,9 +1,10 @@
 // @ts-check
 'use strict'
 
-// CONNACK, as MQTT.js 5.16's handlers/connack: the broker's limits go into the options (MQTT 5
-// server keep alive, maximum packet size) and `serverProperties`; a refusal is an error with
-// its reason code, and stops reconnecting unless `reconnectOnConnackError`.
+// CONNACK, as MQTT.js 5.16's handlers/connack: the broker's properties (MQTT 5: its limits,
+// server keep alive) go into `serverProperties`, the options stay as the program set them
+// (`client.keepalive` is the keepalive in force); a refusal is an error with its reason
+// code, and stops reconnecting unless `reconnectOnConnackError`.
 
 const { ReasonCodes, ErrorWithReasonCode } = require('../errors')
 
@@ -12,15 +13,7 @@ function handleConnack (client, packet) {
   const { options } = client
   clearTimeout(client.connackTimer)
   const rc = options.protocolVersion === 5 ? packet.reasonCode : packet.returnCode
-  const props = packet.properties
-  client._serverProperties = props
-  if (props) {
-    if (props.serverKeepAlive && options.keepalive) options.keepalive = props.serverKeepAlive
-    if (props.maximumPacketSize) {
-      if (!options.properties) options.properties = {}
-      options.properties.maximumPacketSize = props.maximumPacketSize
-    }
-  }
+  client._serverProperties = packet.properties
   if (rc === 0) {
     client.reconnecting = false
     client._onConnect(packet)

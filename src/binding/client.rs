@@ -18,7 +18,7 @@ use super::tape::{Ranges, TapeReader, TapeWriter};
 use crate::codec::{Auth, Connect, Packet, PacketType, ProtocolVersion, QoS, MAX_PACKET_SIZE};
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
 use crate::driver::js_stream::Feed;
-use crate::session::{Event, Options, Session, SessionError};
+use crate::session::{Event, Options, PingPolicy, Session, SessionError};
 use crate::transport::tls::{self, TlsOptions};
 use crate::transport::ws::WsOptions;
 
@@ -75,6 +75,9 @@ pub struct NativeClientOptions {
     pub connect_timeout: f64,
     /// MQTT.js `reschedulePings`.
     pub reschedule_pings: bool,
+    /// JS runs MQTT.js's keepalive timer and sends the pings (`ping`), and is told of each
+    /// PINGRESP; this side pings and times out only when JS is late (its thread blocked).
+    pub js_keepalive: Option<bool>,
     /// MQTT.js `queueQoSZero`.
     pub queue_qos_zero: bool,
     /// MQTT.js `resubscribe`.
@@ -248,7 +251,11 @@ impl NativeClient {
         let mut so = Options::new(connect);
         so.connect_auth = connect_auth;
         so.connect_timeout = ms(opts.connect_timeout).max(Duration::from_millis(1));
-        so.reschedule_pings = opts.reschedule_pings;
+        so.pings = match (opts.js_keepalive, opts.reschedule_pings) {
+            (Some(true), _) => PingPolicy::Backstop,
+            (_, true) => PingPolicy::Traffic,
+            (_, false) => PingPolicy::Steady,
+        };
         so.queue_qos_zero = opts.queue_qos_zero;
         so.resubscribe = opts.resubscribe;
         so.first_packet_id = opts.first_packet_id.clamp(1, 65_535) as u16;
@@ -392,6 +399,14 @@ impl NativeClient {
     #[napi(catch_unwind)]
     pub fn last_packet_id(&self) -> u32 {
         self.shared.command(|s, _| s.last_packet_id() as u32)
+    }
+
+    /// Sends a PINGREQ now (MQTT.js `sendPing`, called by its keepalive timer); nothing
+    /// when not connected. JS reports it as sent itself, at once, as MQTT.js does.
+    #[napi(catch_unwind)]
+    pub fn ping(&self) {
+        self.shared.command_deferred(false, |s, now| s.ping(now));
+        self.shared.kick();
     }
 
     /// Unfinished outgoing flows and queued QoS 0 publishes.
@@ -543,5 +558,6 @@ pub(super) fn event_packet(e: Event) -> Packet {
         Event::UnsubAck(u) => Packet::UnsubAck(u),
         Event::Disconnect(d) => Packet::Disconnect(d),
         Event::Auth(a) => Packet::Auth(a),
+        Event::PingResp => Packet::PingResp,
     }
 }

@@ -24,7 +24,7 @@ mod keepalive;
 mod packet_id;
 mod topic_alias;
 
-pub use keepalive::{Keepalive, KeepaliveAction};
+pub use keepalive::{Keepalive, KeepaliveAction, PingPolicy};
 pub use packet_id::PacketIds;
 pub use topic_alias::{AliasError, TopicAliases};
 
@@ -37,8 +37,9 @@ pub struct Options {
     pub connect_auth: Option<Auth>,
     /// Time allowed between opening the connection and CONNACK [connectTimeout].
     pub connect_timeout: Duration,
-    /// Let traffic postpone pings [reschedulePings].
-    pub reschedule_pings: bool,
+    /// Who pings and what postpones pings: traffic [reschedulePings: true], only PINGRESPs
+    /// [reschedulePings: false], or the application, this side backing it up.
+    pub pings: PingPolicy,
     /// Queue QoS 0 publishes while offline [queueQoSZero].
     pub queue_qos_zero: bool,
     /// Subscribe again after a reconnect when the server kept no session [resubscribe].
@@ -58,7 +59,7 @@ impl Options {
             connect,
             connect_auth: None,
             connect_timeout: Duration::from_secs(30),
-            reschedule_pings: true,
+            pings: PingPolicy::Traffic,
             queue_qos_zero: true,
             resubscribe: true,
             first_packet_id: 1,
@@ -97,6 +98,8 @@ pub enum Event {
     SubAck(SubAck),
     /// Answer to an UNSUBSCRIBE.
     UnsubAck(UnsubAck),
+    /// A PINGRESP, when the application pings ([`PingPolicy::Backstop`]).
+    PingResp,
     /// The server sent DISCONNECT (level 5).
     Disconnect(Disconnect),
     /// The server sent AUTH (level 5).
@@ -165,6 +168,14 @@ enum Outgoing {
     Unsubscribe { packet: Unsubscribe, sent: bool },
 }
 
+/// An entry of the offline queue.
+#[derive(Debug)]
+enum Queued {
+    Publish(Publish),
+    /// A subscribe or unsubscribe flow not sent yet.
+    Flow(u16),
+}
+
 /// The client side of one MQTT session, across connections.
 #[derive(Debug)]
 pub struct Session {
@@ -179,8 +190,9 @@ pub struct Session {
     incoming_qos2: HashSet<u16>,
     /// Incoming QoS 2 ids delivered to the application and not acknowledged yet.
     incoming_qos2_pending: HashSet<u16>,
-    /// QoS 0 publishes waiting for a connection.
-    offline: VecDeque<Publish>,
+    /// What waits for a connection besides the stored flows, in call order, as MQTT.js's
+    /// offline queue: QoS 0 publishes, and subscribes and unsubscribes (by packet id).
+    offline: VecDeque<Queued>,
     /// Filters to subscribe again after a reconnect without a session.
     /// What to subscribe to again, each with the properties of the SUBSCRIBE that made it
     /// (MQTT 5: subscription identifier, user properties).
@@ -208,7 +220,7 @@ impl Session {
     pub fn new(opts: Options, now: Instant) -> Self {
         let version = opts.connect.level;
         let ids = PacketIds::new(opts.first_packet_id);
-        let keepalive = Keepalive::new(opts.connect.keep_alive, opts.reschedule_pings, now);
+        let keepalive = Keepalive::new(opts.connect.keep_alive, opts.pings, now);
         let alias_max = opts.connect.properties.iter().find_map(|p| match p {
             Property::TopicAliasMaximum(m) => Some(*m),
             _ => None,
@@ -264,7 +276,10 @@ impl Session {
 
     /// QoS 0 publishes waiting for a connection.
     pub fn queued(&self) -> usize {
-        self.offline.len()
+        self.offline
+            .iter()
+            .filter(|q| matches!(q, Queued::Publish(_)))
+            .count()
     }
 
     /// The packet id most recently handed out.
@@ -287,11 +302,7 @@ impl Session {
         }
         self.transmit.clear();
         self.aliases.reset(0);
-        self.keepalive = Keepalive::new(
-            self.opts.connect.keep_alive,
-            self.opts.reschedule_pings,
-            now,
-        );
+        self.keepalive = Keepalive::new(self.opts.connect.keep_alive, self.opts.pings, now);
         self.state = State::Connecting {
             deadline: now + self.opts.connect_timeout,
         };
@@ -364,6 +375,14 @@ impl Session {
         }
     }
 
+    /// Sends a PINGREQ for the application (MQTT.js `sendPing`); nothing when not connected.
+    pub fn ping(&mut self, now: Instant) {
+        if self.state == State::Connected {
+            self.transmit.push_back(Packet::PingReq);
+            self.keepalive.on_ping(now);
+        }
+    }
+
     fn send(&mut self, p: Packet, now: Instant) {
         self.keepalive.on_send(now);
         self.transmit.push_back(p);
@@ -431,7 +450,7 @@ impl Session {
             if connected {
                 self.send(Packet::Publish(wire.unwrap_or(p)), now);
             } else if self.opts.queue_qos_zero {
-                self.offline.push_back(p);
+                self.offline.push_back(Queued::Publish(p));
             } else {
                 return Err(SessionError::NotConnected);
             }
@@ -475,6 +494,8 @@ impl Session {
         let connected = self.state == State::Connected;
         if connected {
             self.send(Packet::Subscribe(s.clone()), now);
+        } else {
+            self.offline.push_back(Queued::Flow(id));
         }
         self.start_flow(
             id,
@@ -498,6 +519,8 @@ impl Session {
         let connected = self.state == State::Connected;
         if connected {
             self.send(Packet::Unsubscribe(u.clone()), now);
+        } else {
+            self.offline.push_back(Queued::Flow(id));
         }
         self.start_flow(
             id,
@@ -692,7 +715,11 @@ impl Session {
                     self.events.push_back(Event::UnsubAck(u));
                 }
             }
-            Packet::PingResp => {}
+            Packet::PingResp => {
+                if self.opts.pings == PingPolicy::Backstop {
+                    self.events.push_back(Event::PingResp);
+                }
+            }
             Packet::Disconnect(d) => self.events.push_back(Event::Disconnect(d)),
             Packet::Auth(a) => self.events.push_back(Event::Auth(a)),
             Packet::ConnAck(_) => {
@@ -753,8 +780,9 @@ impl Session {
             && !self.subscriptions.is_empty();
         self.connected_before = true;
         self.events.push_back(Event::Connected(c));
-        // As MQTT.js: unfinished flows in their original order [MQTT-4.4.0-1], then what was
-        // queued offline, then the resubscription.
+        // As MQTT.js: unfinished publish flows in their original order [MQTT-4.4.0-1], then
+        // what was queued offline (QoS 0 publishes, subscribes, unsubscribes), then the
+        // resubscription.
         let order: Vec<u16> = self.order.iter().copied().collect();
         for id in order {
             let room = self.in_quota.len() < self.send_quota as usize;
@@ -774,20 +802,27 @@ impl Session {
                     self.in_quota.insert(id);
                     Packet::PubRel(a.clone())
                 }
-                Some(Outgoing::Subscribe { packet, sent }) if !*sent => {
-                    *sent = true;
-                    Packet::Subscribe(packet.clone())
-                }
-                Some(Outgoing::Unsubscribe { packet, sent }) if !*sent => {
-                    *sent = true;
-                    Packet::Unsubscribe(packet.clone())
-                }
+                // Subscribes and unsubscribes made offline go with the offline queue.
                 _ => continue,
             };
             self.send(packet, now);
         }
-        while let Some(p) = self.offline.pop_front() {
-            self.send(Packet::Publish(p), now);
+        while let Some(q) = self.offline.pop_front() {
+            let packet = match q {
+                Queued::Publish(p) => Packet::Publish(p),
+                Queued::Flow(id) => match self.outgoing.get_mut(&id) {
+                    Some(Outgoing::Subscribe { packet, sent }) if !*sent => {
+                        *sent = true;
+                        Packet::Subscribe(packet.clone())
+                    }
+                    Some(Outgoing::Unsubscribe { packet, sent }) if !*sent => {
+                        *sent = true;
+                        Packet::Unsubscribe(packet.clone())
+                    }
+                    _ => continue,
+                },
+            };
+            self.send(packet, now);
         }
         if resubscribe {
             self.resubscribe(now);

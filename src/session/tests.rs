@@ -742,3 +742,52 @@ fn more_incoming_qos2_than_our_receive_maximum_is_a_protocol_error() {
     h2.session.complete_incoming(1, h2.now);
     h2.recv(incoming(2)).unwrap();
 }
+
+#[test]
+fn offline_subscribes_should_go_with_qos0_publishes_in_call_order_after_the_stored_flows() {
+    // MQTT.js sends its outgoing store (QoS 1/2) first, then its offline queue, which holds
+    // QoS 0 publishes, subscribes and unsubscribes in the order they were made.
+    let mut h = Harness::v4(true);
+    let filter = |f: &str| Subscription {
+        filter: s(f),
+        ..Default::default()
+    };
+    h.publish("a", QoS::AtMostOnce);
+    let sub = Subscribe {
+        packet_id: 0,
+        properties: Default::default(),
+        filters: vec![filter("s")],
+    };
+    h.session.subscribe(sub, h.now).unwrap();
+    h.publish("b", QoS::AtMostOnce);
+    let unsub = Unsubscribe {
+        packet_id: 0,
+        properties: Default::default(),
+        filters: vec![s("s")],
+    };
+    h.session.unsubscribe(unsub, h.now).unwrap();
+    h.publish("c", QoS::AtLeastOnce);
+    assert_eq!(h.session.queued(), 2);
+    h.connect(false);
+    let sent: Vec<String> = h
+        .sent()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => format!("publish {}", p.topic.as_str()),
+            Packet::Subscribe(s) => format!("subscribe {}", s.filters[0].filter.as_str()),
+            Packet::Unsubscribe(u) => format!("unsubscribe {}", u.filters[0].as_str()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "publish c",
+            "publish a",
+            "subscribe s",
+            "publish b",
+            "unsubscribe s"
+        ]
+    );
+    assert_eq!(h.session.queued(), 0);
+}
