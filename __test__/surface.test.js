@@ -94,7 +94,7 @@ test('KeepaliveManager: ping after one keepalive, timeout after 1.5, on a custom
   assert.strictEqual(m.keepalive, 10000)
   assert.strictEqual(m.intervalEvery, 5000)
   assert.ok(Math.abs(m.keepaliveTimeoutTimestamp - (Date.now() + 15000)) < 1000)
-  const tick = () => timers.filter((t) => t.live).forEach((t) => t.fn())
+  const tick = () => { for (const t of timers.filter((x) => x.live)) t.fn() }
   tick()
   assert.deepStrictEqual(client.calls, [])
   tick()
