@@ -5,7 +5,7 @@
 // here as a failure. Then the helpers it exports and its KeepaliveManager, on both.
 const test = require('node:test')
 const assert = require('node:assert')
-const { mqtt: load } = require('./helpers/impl')
+const { upstream, mqtt: load } = require('./helpers/impl')
 const { sleep } = require('./helpers/wait')
 
 const mqtt = load()
@@ -139,4 +139,19 @@ test('the keepalive timer is the one fake timers drive: a ping per keepalive, th
   t.mock.timers.reset()
   if (client.connected) await new Promise((resolve) => client.once('close', resolve))
   await new Promise((resolve) => client.end(resolve))
+})
+
+test('KeepaliveManager: the reschedules of one turn restart the timer at most twice', { skip: upstream && 'internal: MQTT.js restarts its timer at every ack' }, async () => {
+  let sets = 0
+  const timer = { set: () => ++sets, clear: () => {} }
+  const client = { keepalive: 10, ...fakeClient(10) }
+  const m = new mqtt.KeepaliveManager(client, timer)
+  await new Promise((resolve) => process.nextTick(resolve))
+  const before = sets
+  for (let i = 0; i < 1000; i++) m.reschedule()
+  assert.strictEqual(sets, before + 1, 'the first one at once')
+  assert.strictEqual(m.counter, 0)
+  await new Promise((resolve) => process.nextTick(resolve))
+  assert.strictEqual(sets, before + 2, 'once more at the end of the turn')
+  m.destroy()
 })

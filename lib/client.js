@@ -564,11 +564,12 @@ class MqttClient extends EventEmitter {
     this._setupKeepaliveManager()
     this._firstConnection = false
     // The offline queue went out with the CONNACK's handling (as MQTT.js's first `connect`
-    // listener sends it): empty for the program's listeners; a QoS 0 publish's callback
-    // waits for its bytes to be written.
+    // listener sends it): empty for the program's listeners. As MQTT.js calls a queued
+    // publish's callback once the socket has taken the packet, before the peer can have it,
+    // these callbacks come before any I/O is handled.
     const queued = this.queue
     this.queue = []
-    for (const q of queued) this._afterWrite(q.cb)
+    for (const q of queued) process.nextTick(q.cb)
     this.emit('connect', packet)
   }
 

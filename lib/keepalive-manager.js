@@ -34,6 +34,15 @@ function getTimer (_variant) {
 
 const MAX_KEEPALIVE_MS = 2147483647
 
+/** @param {KeepaliveManager} m */
+function endTurn (m) {
+  m._inTurn = false
+  if (m._again) {
+    m._again = false
+    if (!m.destroyed) m._restart()
+  }
+}
+
 class KeepaliveManager {
   /**
    * @param {any} client the MqttClient (keepalive, sendPing, onKeepaliveTimeout, log)
@@ -85,13 +94,28 @@ class KeepaliveManager {
     this.destroyed = true
   }
 
-  /** Starts counting again from now: the next ping is one keepalive away. */
+  /**
+   * Starts counting again from now: the next ping is one keepalive away. The client calls
+   * it for every ack; within one turn of the event loop the timer is restarted by the first
+   * call and, if more came, once more at the end of the turn (no tick can fall in between),
+   * rather than once per ack.
+   */
   reschedule () {
     if (this.destroyed) return
-    this.clear()
     this.counter = 0
     this._keepaliveTimeoutTimestamp = Date.now() + Math.ceil(this._keepalive * 1.5)
     this._intervalEvery = Math.ceil(this._keepalive / 2)
+    if (this._inTurn) {
+      this._again = true
+      return
+    }
+    this._restart()
+    this._inTurn = true
+    process.nextTick(endTurn, this)
+  }
+
+  _restart () {
+    this.clear()
     this.timerId = this.timer.set(() => this._tick(), this._intervalEvery)
   }
 
