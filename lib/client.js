@@ -10,34 +10,18 @@ const native = require('./native')
 const { tlsOptions, wsOptions, transformedWsBuilder } = require('./transport-options')
 
 const { fast } = native
-const { readPacket, writePacket, TapeBuilder } = require('./packet-tape')
+const { writePacket, TapeBuilder } = require('./packet-tape')
 const { Store } = require('./store')
 const { DefaultMessageIdProvider } = require('./message-id')
 const { nativeError, ErrorWithSubackPacket, ErrorWithReasonCode } = require('./errors')
-const { validateTopic, validateFilter } = require('./validate')
+const { validateTopic, firstInvalidFilter } = require('./validate')
 const { nextServer } = require('./options')
-const { buildStream, openStream, endStream, writeStream } = require('./js-stream')
-const { handleConnack } = require('./handlers/connack')
-const { handlePublish } = require('./handlers/publish')
-const { handlePubrel } = require('./handlers/pubrel')
-const { handleAck } = require('./handlers/ack')
-const { handleAuth } = require('./handlers/auth')
+const { buildStream } = require('./js-stream')
+const { runBatches } = require('./native-events')
+const { NativeStream } = require('./native-stream')
 const { KeepaliveManager } = require('./keepalive-manager')
 
 const VERSION = require('../package.json').mqttjsVersion || '5.16.0'
-
-// Native event kinds (src/binding/client.rs).
-const PACKET = 1
-const ERROR = 2
-const CLOSE = 3
-const RECONNECT = 4
-const FINISHED = 5
-const SENT = 6
-const RECEIVED = 7
-const WRITTEN = 8
-const OPEN_STREAM = 9
-const STREAM_WRITE = 10
-const STREAM_END = 11
 
 /** MQTT.js's defaults, written into the options object the client keeps. */
 const DEFAULTS = {
@@ -63,53 +47,6 @@ const noop = () => {}
 const NATIVE_CONNECT_TIMEOUT_MARGIN = 1000
 /** Reason codes of protocol errors MQTT.js 5.16 reports after dropping the connection. */
 const FORCED_CODES = new Set([130, 147, 148, 149])
-
-/** Stands for the connection as MQTT.js's `client.stream`: destroy() or end() drops it. */
-class NativeStream extends EventEmitter {
-  /** @param {MqttClient} client */
-  constructor (client) {
-    super()
-    this._client = client
-    this.destroyed = false
-  }
-
-  /** @param {Error} [err] */
-  destroy (err) {
-    if (this.destroyed) return this
-    this.destroyed = true
-    if (err) this._client.emit('error', err)
-    this._client._native?.dropConnection()
-    return this
-  }
-
-  end () {
-    if (!this.destroyed) this._client._native?.dropConnection()
-    return this
-  }
-
-  write () { return true }
-
-  /** @param {number} k index in NativeClient.addresses() */
-  _address (k) {
-    const a = this.destroyed ? null : this._client._native?.addresses()
-    return a ? (k % 2 ? Number(a[k]) : a[k]) : undefined
-  }
-
-  get localAddress () { return this._address(0) }
-  get localPort () { return this._address(1) }
-  get remoteAddress () { return this._address(2) }
-  get remotePort () { return this._address(3) }
-  get remoteFamily () {
-    const a = this._address(2)
-    return a === undefined ? undefined : (String(a).includes(':') ? 'IPv6' : 'IPv4')
-  }
-
-  /** Nagle is always off on these sockets (TCP_NODELAY). */
-  setNoDelay () { return this }
-  /** TCP keepalive probes are not used: MQTT's own keepalive watches the connection. */
-  setKeepAlive () { return this }
-  setTimeout () { return this }
-}
 
 class MqttClient extends EventEmitter {
   /**
@@ -418,85 +355,8 @@ class MqttClient extends EventEmitter {
     this._batches.push({ t, bytes, large, i: 0 })
     this._runBatches()
   }
+  _runBatches () { runBatches(this) }
 
-  // Events are dispatched from a queue of drained batches. If a listener throws, the rest
-  // of the batch still runs (on the next tick) before the exception propagates as usual.
-  _runBatches () {
-    const batches = this._batches
-    while (batches.length > 0) {
-      const batch = batches[0]
-      const { t, bytes, large } = batch
-      while (batch.i < t.length) {
-        if (this._awaitingHandle) return
-        const kind = t[batch.i++]
-        try {
-          switch (kind) {
-            case PACKET: {
-              const [packet, next] = readPacket(t, batch.i, bytes, large)
-              batch.i = next
-              // As MQTT.js, which destroys the socket: nothing read after end(true) counts
-              // (an ack not handled leaves its message in the outgoing store), but for a
-              // PUBREC, which the session has already answered with PUBREL: the store must
-              // hold the PUBREL, as MQTT.js's does once it has sent one.
-              if (!this._forcedEnd || packet.cmd === 'pubrec') this._onPacket(packet)
-              break
-            }
-            case SENT: case RECEIVED: {
-              const [packet, next] = readPacket(t, batch.i, bytes)
-              batch.i = next
-              // The CONNECT was reported by connect() when it was made, as MQTT.js does.
-              if (kind === SENT && packet.cmd === 'connect') break
-              this.emit(kind === SENT ? 'packetsend' : 'packetreceive', packet)
-              break
-            }
-            case ERROR: {
-              const code = bytes.toString('utf8', t[batch.i], t[batch.i + 1])
-              const message = bytes.toString('utf8', t[batch.i + 2], t[batch.i + 3])
-              batch.i += 4
-              this._onError(code, message)
-              break
-            }
-            case WRITTEN: {
-              const upto = t[batch.i] + t[batch.i + 1] * 0x100000000
-              const dropped = t[batch.i + 2] === 1
-              batch.i += 3
-              this._onWritten(upto, dropped)
-              break
-            }
-            case OPEN_STREAM: openStream(this, this._native); break
-            case STREAM_WRITE: {
-              writeStream(this, bytes.subarray(t[batch.i], t[batch.i + 1]))
-              batch.i += 2
-              break
-            }
-            case STREAM_END: endStream(this); break
-            case CLOSE: this._onClose(); break
-            case RECONNECT: this.emit('reconnect'); break
-            case FINISHED: this._onFinished(); break
-          }
-        } catch (err) {
-          process.nextTick(() => this._runBatches())
-          throw err
-        }
-      }
-      batches.shift()
-    }
-  }
-
-  /** @param {any} packet */
-  _onPacket (packet) {
-    switch (packet.cmd) {
-      case 'connack': return handleConnack(this, packet)
-      case 'publish': return handlePublish(this, packet)
-      case 'pubrel': this.reschedulePing(); return handlePubrel(this, packet)
-      case 'puback': case 'pubrec': case 'pubcomp': case 'suback': case 'unsuback':
-        this.reschedulePing()
-        return handleAck(this, packet)
-      case 'disconnect': return this.emit('disconnect', packet)
-      case 'auth': this.reschedulePing(); return handleAuth(this, packet)
-      case 'pingresp': return this.reschedulePing(true)
-    }
-  }
 
   /** The keepalive in force (seconds): the broker's Server Keep Alive while connected (MQTT 5), else the option. */
   get keepalive () {
@@ -1249,20 +1109,6 @@ function callEach (list, err) {
       throw e
     }
   }
-}
-
-/**
- * As MQTT.js's validateTopics: the first topic filter that is not valid, 'empty_topic_list',
- * or null. @param {any} topics an array or a map @returns {string | null}
- */
-function firstInvalidFilter (topics) {
-  if (topics == null || typeof topics !== 'object') return String(topics)
-  const list = Array.isArray(topics) ? topics : Object.keys(topics)
-  if (list.length === 0) return 'empty_topic_list'
-  for (const t of list) {
-    if (typeof t !== 'string' || validateFilter(t)) return String(t)
-  }
-  return null
 }
 
 module.exports = { MqttClient, defaultId }

@@ -53,4 +53,18 @@ function validateTopics (topics) {
   return null
 }
 
-module.exports = { validateTopic, validateFilter, isValidTopic, validateTopics }
+/**
+ * As MQTT.js's validateTopics: the first topic filter that is not valid, 'empty_topic_list',
+ * or null. @param {any} topics an array or a map @returns {string | null}
+ */
+function firstInvalidFilter (topics) {
+  if (topics == null || typeof topics !== 'object') return String(topics)
+  const list = Array.isArray(topics) ? topics : Object.keys(topics)
+  if (list.length === 0) return 'empty_topic_list'
+  for (const t of list) {
+    if (typeof t !== 'string' || validateFilter(t)) return String(t)
+  }
+  return null
+}
+
+module.exports = { validateTopic, validateFilter, firstInvalidFilter, isValidTopic, validateTopics }

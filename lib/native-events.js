@@ -1,0 +1,93 @@
+// @ts-check
+'use strict'
+
+// The native client's events, drained as batches: a word tape (event kinds and offsets) over
+// one buffer of bytes (src/binding/client_calls.rs, client_drain). This runs them, in order,
+// against the MqttClient.
+
+const { readPacket } = require('./packet-tape')
+const { openStream, endStream, writeStream } = require('./js-stream')
+const { handlePacket } = require('./handlers')
+
+// Native event kinds (src/binding/client.rs).
+const PACKET = 1
+const ERROR = 2
+const CLOSE = 3
+const RECONNECT = 4
+const FINISHED = 5
+const SENT = 6
+const RECEIVED = 7
+const WRITTEN = 8
+const OPEN_STREAM = 9
+const STREAM_WRITE = 10
+const STREAM_END = 11
+
+/**
+ * Runs the queued batches (client._batches). If a listener throws, the rest of the batch
+ * still runs (on the next tick) before the exception propagates as usual; a handleMessage
+ * that has not called back yet (client._awaitingHandle) pauses them.
+ * @param {any} client the MqttClient
+ */
+function runBatches (client) {
+  const batches = client._batches
+  while (batches.length > 0) {
+    const batch = batches[0]
+    const { t, bytes, large } = batch
+    while (batch.i < t.length) {
+      if (client._awaitingHandle) return
+      const kind = t[batch.i++]
+      try {
+        switch (kind) {
+          case PACKET: {
+            const [packet, next] = readPacket(t, batch.i, bytes, large)
+            batch.i = next
+            // As MQTT.js, which destroys the socket: nothing read after end(true) counts
+            // (an ack not handled leaves its message in the outgoing store), but for a
+            // PUBREC, which the session has already answered with PUBREL: the store must
+            // hold the PUBREL, as MQTT.js's does once it has sent one.
+            if (!client._forcedEnd || packet.cmd === 'pubrec') handlePacket(client, packet)
+            break
+          }
+          case SENT: case RECEIVED: {
+            const [packet, next] = readPacket(t, batch.i, bytes)
+            batch.i = next
+            // The CONNECT was reported by connect() when it was made, as MQTT.js does.
+            if (kind === SENT && packet.cmd === 'connect') break
+            client.emit(kind === SENT ? 'packetsend' : 'packetreceive', packet)
+            break
+          }
+          case ERROR: {
+            const code = bytes.toString('utf8', t[batch.i], t[batch.i + 1])
+            const message = bytes.toString('utf8', t[batch.i + 2], t[batch.i + 3])
+            batch.i += 4
+            client._onError(code, message)
+            break
+          }
+          case WRITTEN: {
+            const upto = t[batch.i] + t[batch.i + 1] * 0x100000000
+            const dropped = t[batch.i + 2] === 1
+            batch.i += 3
+            client._onWritten(upto, dropped)
+            break
+          }
+          case OPEN_STREAM: openStream(client, client._native); break
+          case STREAM_WRITE: {
+            writeStream(client, bytes.subarray(t[batch.i], t[batch.i + 1]))
+            batch.i += 2
+            break
+          }
+          case STREAM_END: endStream(client); break
+          case CLOSE: client._onClose(); break
+          case RECONNECT: client.emit('reconnect'); break
+          case FINISHED: client._onFinished(); break
+        }
+      } catch (err) {
+        process.nextTick(() => runBatches(client))
+        throw err
+      }
+    }
+    batches.shift()
+  }
+}
+
+module.exports = { runBatches }
