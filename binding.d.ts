@@ -156,6 +156,8 @@ export interface NativeClientOptions {
   tls?: NativeTlsOptions
   /** WebSocket (`ws://`, `wss://`); absent for plain MQTT. */
   ws?: NativeWsOptions
+  /** A SOCKS proxy for TCP and TLS connections (MQTT.js `socksProxy`). */
+  socks?: NativeSocksOptions
   /** A Unix socket path instead of host and port (`mqtt+unix://`, `unixSocket`). */
   unixPath?: string
   /** Connections are Duplex streams JS opens (MQTT.js `streamBuilder`). */
@@ -165,6 +167,26 @@ export interface NativeClientOptions {
    * does; `reconnectPeriod` and `servers` past the first are then not used here.
    */
   appReconnects?: boolean
+}
+
+/** A SOCKS proxy (MQTT.js `socksProxy`, parsed in JS as MQTT.js parses it). */
+export interface NativeSocksOptions {
+  /** The proxy's host. */
+  host: string
+  /** The proxy's port. */
+  port: number
+  /** 4 or 5. */
+  version: number
+  /** The proxy resolves the broker's name (`socks4a:`, `socks5h:`). */
+  remoteDns: boolean
+  /** From the URL's user info: SOCKS 5 user name and password, SOCKS 4 user id. */
+  username?: string
+  /** See `username`. */
+  password?: string
+  /** Milliseconds to reach the proxy and finish its handshake (MQTT.js `socksTimeout`). */
+  timeout: number
+  /** A proxy URL MQTT.js refuses: each connection attempt fails with this message. */
+  error?: string
 }
 
 /** Node's `tls.connect` options, with PEM contents already read by JS. */

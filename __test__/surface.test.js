@@ -155,3 +155,21 @@ test('KeepaliveManager: the reschedules of one turn restart the timer at most tw
   assert.strictEqual(sets, before + 2, 'once more at the end of the turn')
   m.destroy()
 })
+
+test('outgoing entries carry their command; messageIdToTopic has no publishes', async (t) => {
+  const { fakeBroker, acceptConnect } = require('./helpers/fake-broker')
+  const broker = await fakeBroker(acceptConnect)
+  t.after(() => broker.close())
+  const c = mqtt.connect({ host: '127.0.0.1', port: broker.port, reconnectPeriod: 0 })
+  t.after(() => c.end(true))
+  await new Promise((resolve) => c.once('connect', resolve))
+  c.publish('t/p', 'x', { qos: 1 })
+  c.subscribe('t/s', { qos: 1 })
+  c.unsubscribe('t/u')
+  const entries = Object.entries(c.outgoing).map(([id, e]) => [e.cmd, e.volatile, typeof e.cb, c.messageIdToTopic[id]])
+  assert.deepStrictEqual(entries.sort(), [
+    ['publish', false, 'function', undefined],
+    ['subscribe', true, 'function', []],
+    ['unsubscribe', true, 'function', undefined]
+  ])
+})

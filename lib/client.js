@@ -7,7 +7,7 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('./native')
-const { tlsOptions, wsOptions, transformedWsBuilder } = require('./transport-options')
+const { tlsOptions, wsOptions, socksOptions, transformedWsBuilder } = require('./transport-options')
 
 const { fast } = native
 const { writePacket, TapeBuilder } = require('./packet-tape')
@@ -89,7 +89,7 @@ class MqttClient extends EventEmitter {
     this._serverProperties = undefined
     /** @type {Array<{packet: any, cb: Function}>} */
     this.queue = []
-    /** @type {Record<number, {volatile: boolean, cb: Function}>} */
+    /** @type {Record<number, {volatile: boolean, cmd: string, cb: Function}>} */
     this.outgoing = {}
     /** @type {Record<number, any>} */
     this.messageIdToTopic = {}
@@ -268,6 +268,7 @@ class MqttClient extends EventEmitter {
       autoAssignTopicAlias: !!o.autoAssignTopicAlias,
       tls: tlsOptions(o),
       ws: wsOptions(o),
+      socks: this.streamBuilder ? undefined : socksOptions(o),
       unixPath: o.unixSocket ? String(o.path || '') : undefined,
       jsStream: typeof this.streamBuilder === 'function',
       appReconnects: true
@@ -341,8 +342,7 @@ class MqttClient extends EventEmitter {
     }
     if (!restored) return this.log('messageId: %d has already used.', id)
     if (!(this.messageIdProvider instanceof DefaultMessageIdProvider)) this.messageIdProvider.register?.(id)
-    this.outgoing[id] = this.outgoing[id] || { volatile: false, cb: noop }
-    if (packet.cmd === 'publish') this.messageIdToTopic[id] = packet.topic
+    this.outgoing[id] = this.outgoing[id] || { volatile: false, cmd: packet.cmd, cb: noop }
   }
 
   _drain () {
@@ -686,8 +686,7 @@ class MqttClient extends EventEmitter {
     } else {
       packet = packet || publishPacket(topic, message, qos, retain, dup, messageId, properties)
       packet.messageId = id
-      this.outgoing[id] = { volatile: false, cb }
-      this.messageIdToTopic[id] = topic
+      this.outgoing[id] = { volatile: false, cmd: 'publish', cb }
       const cbStorePut = typeof opts?.cbStorePut === 'function' ? opts.cbStorePut : null
       this.outgoingStore.put(packet, (/** @type {any} */ err) => {
         if (!err) {
@@ -700,7 +699,6 @@ class MqttClient extends EventEmitter {
         const entry = this.outgoing[id]
         if (!entry) return
         delete this.outgoing[id]
-        delete this.messageIdToTopic[id]
         this._native?.removeOutgoing(id)
         entry.cb(err)
       })
@@ -835,6 +833,7 @@ class MqttClient extends EventEmitter {
     const promise = new Promise((resolve, reject) => {
       this.outgoing[id] = {
         volatile: true,
+        cmd: 'subscribe',
         cb: (/** @type {any} */ err, /** @type {any} */ suback) => {
           const topics = this.messageIdToTopic[id]
           delete this.messageIdToTopic[id]
@@ -874,7 +873,7 @@ class MqttClient extends EventEmitter {
     if (id === null) return this
     packet.messageId = id
     for (const t of unsubscriptions) delete this._resubscribeTopics[t]
-    this.outgoing[id] = { volatile: true, cb }
+    this.outgoing[id] = { volatile: true, cmd: 'unsubscribe', cb }
     this._reportSent(packet)
     if (!this.connected) this.queue.push({ packet, cb: noop })
     return this

@@ -5,6 +5,7 @@
 // tls.connect): PEM contents as Buffers, files read here (caPaths, certPath, keyPath), an
 // encrypted key decrypted here with its passphrase.
 // WebSocket: path, subprotocol, wsOptions.headers.
+// SOCKS: `socksProxy` read as MQTT.js reads it, for MQTT over TCP and TLS.
 
 const crypto = require('crypto')
 const fs = require('fs')
@@ -127,4 +128,46 @@ function transformedWsBuilder (o) {
   }
 }
 
-module.exports = { tlsOptions, wsOptions, transformedWsBuilder, TLS_PROTOCOLS }
+/** The SOCKS versions of MQTT.js's proxy URL schemes, and whether the proxy resolves names. */
+const SOCKS_SCHEMES = {
+  'socks4:': [4, false],
+  'socks4a:': [4, true],
+  'socks5:': [5, false],
+  'socks5h:': [5, true]
+}
+
+/**
+ * The proxy for `mqtt://` and `mqtts://` connections (MQTT.js has none for WebSocket): its
+ * URL checked as MQTT.js checks it; a URL it refuses fails every connection attempt with
+ * MQTT.js's words. The user info, which MQTT.js drops, is the SOCKS 5 user and password.
+ * @param {any} o the client's options
+ */
+function socksOptions (o) {
+  const url = o.socksProxy
+  if (url === undefined || url === null || url === '') return undefined
+  if (String(o.protocol || 'mqtt').startsWith('ws') || o.unixSocket) return undefined
+  const timeout = Number(o.socksTimeout) > 0 ? Number(o.socksTimeout) : 30000
+  const refused = (/** @type {string} */ error) => ({ host: '', port: 0, version: 5, remoteDns: false, timeout, error })
+  let u
+  try {
+    u = new URL(String(url))
+  } catch {
+    return refused('Invalid URL')
+  }
+  if (u.pathname || u.hash || u.search) return refused('bad SOCKS URL')
+  const scheme = /** @type {Record<string, [number, boolean]>} */ (SOCKS_SCHEMES)[u.protocol]
+  if (!scheme) return refused('bad SOCKS URL: invalid protocol')
+  const port = Number.parseInt(u.port, 10)
+  if (Number.isNaN(port)) return refused('bad SOCKS URL: invalid port')
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    version: scheme[0],
+    remoteDns: scheme[1],
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    timeout
+  }
+}
+
+module.exports = { socksOptions, tlsOptions, wsOptions, transformedWsBuilder, TLS_PROTOCOLS }

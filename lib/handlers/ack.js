@@ -36,7 +36,6 @@ function handleAck (client, packet) {
     // As MQTT.js: the callback gets the stored PUBLISH; a reason code other than success
     // (0) or no matching subscribers (16) is an error.
     const err = rc && rc !== 16 ? new ErrorWithReasonCode(`Publish error: ${ReasonCodes[rc]}`, rc) : null
-    delete client.messageIdToTopic[id]
     // After PUBREC the store holds the PUBREL, and that is what QoS 2 callbacks get.
     const rel = packet.cmd === 'pubcomp' ? { cmd: 'pubrel', qos: 2, messageId: id } : null
     client.outgoingStore.del({ messageId: id }, (/** @type {any} */ _e, /** @type {any} */ stored) => entry.cb(err, stored || rel))

@@ -19,6 +19,7 @@ use crate::codec::{Auth, Connect, Packet, PacketType, ProtocolVersion, QoS, MAX_
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
 use crate::driver::js_stream::Feed;
 use crate::session::{Event, Options, PingPolicy, Session, SessionError};
+use crate::transport::socks;
 use crate::transport::tls::{self, TlsOptions};
 use crate::transport::ws::WsOptions;
 
@@ -94,6 +95,8 @@ pub struct NativeClientOptions {
     pub tls: Option<NativeTlsOptions>,
     /// WebSocket (`ws://`, `wss://`); absent for plain MQTT.
     pub ws: Option<NativeWsOptions>,
+    /// A SOCKS proxy for TCP and TLS connections (MQTT.js `socksProxy`).
+    pub socks: Option<NativeSocksOptions>,
     /// A Unix socket path instead of host and port (`mqtt+unix://`, `unixSocket`).
     pub unix_path: Option<String>,
     /// Connections are Duplex streams JS opens (MQTT.js `streamBuilder`).
@@ -124,6 +127,43 @@ fn read_connect(connect_tape: &[u32], data: &[u8]) -> Result<(Connect, Option<Au
     auth.check(connect.level)
         .map_err(|v| invalid_arg(v.to_string()))?;
     Ok((connect, Some(auth)))
+}
+
+/// A SOCKS proxy (MQTT.js `socksProxy`, parsed in JS as MQTT.js parses it).
+#[napi(object)]
+pub struct NativeSocksOptions {
+    /// The proxy's host.
+    pub host: String,
+    /// The proxy's port.
+    pub port: u32,
+    /// 4 or 5.
+    pub version: u32,
+    /// The proxy resolves the broker's name (`socks4a:`, `socks5h:`).
+    pub remote_dns: bool,
+    /// From the URL's user info: SOCKS 5 user name and password, SOCKS 4 user id.
+    pub username: Option<String>,
+    /// See `username`.
+    pub password: Option<String>,
+    /// Milliseconds to reach the proxy and finish its handshake (MQTT.js `socksTimeout`).
+    pub timeout: f64,
+    /// A proxy URL MQTT.js refuses: each connection attempt fails with this message.
+    pub error: Option<String>,
+}
+
+fn socks_proxy(s: NativeSocksOptions) -> Result<socks::Proxy, driver::Failure> {
+    if let Some(message) = s.error {
+        return Err(("SOCKS", message));
+    }
+    let port =
+        u16::try_from(s.port).map_err(|_| ("SOCKS", "bad SOCKS URL: invalid port".to_string()))?;
+    Ok(socks::Proxy {
+        host: s.host,
+        port,
+        version: if s.version == 4 { 4 } else { 5 },
+        remote_dns: s.remote_dns,
+        auth: s.username.map(|u| (u, s.password.unwrap_or_default())),
+        timeout: ms(s.timeout).max(Duration::from_millis(1)),
+    })
 }
 
 /// MQTT.js's WebSocket options.
@@ -291,6 +331,7 @@ impl NativeClient {
             },
             tls: opts.tls.map(tls_setup),
             ws: opts.ws.map(ws_options),
+            socks: opts.socks.map(socks_proxy),
             unix_path: opts.unix_path,
             js_stream: opts.js_stream.unwrap_or(false),
             app_reconnects: opts.app_reconnects.unwrap_or(false),

@@ -54,6 +54,9 @@ pub struct Config {
     pub tls: Option<Result<TlsSetup, Failure>>,
     /// MQTT over WebSocket (`ws://`, or `wss://` with `tls`).
     pub ws: Option<WsOptions>,
+    /// TCP through a SOCKS proxy (`socksProxy`); a refused proxy URL is each connection
+    /// attempt's failure, as MQTT.js reports it.
+    pub socks: Option<Result<transport::socks::Proxy, Failure>>,
     /// A Unix domain socket to connect to instead of `servers` (`mqtt+unix://`).
     pub unix_path: Option<String>,
     /// Each connection is a Duplex that JS opens (see [`super::js_stream`]).
@@ -105,9 +108,14 @@ async fn open(
     let stream: Stream = if let Some(path) = &cfg.unix_path {
         Box::new(transport::unix::connect(path).await?)
     } else {
-        let tcp = transport::tcp::connect(host, port)
-            .await
-            .map_err(|e| (e.code(), e.to_string()))?;
+        let tcp = match &cfg.socks {
+            Some(proxy) => {
+                let proxy = proxy.as_ref().map_err(Clone::clone)?;
+                transport::socks::connect(proxy, host, port).await
+            }
+            None => transport::tcp::connect(host, port).await,
+        }
+        .map_err(|e| (e.code(), e.to_string()))?;
         if let (Ok(local), Ok(peer)) = (tcp.local_addr(), tcp.peer_addr()) {
             shared.lock().addresses = Some((local, peer));
         }

@@ -1,8 +1,10 @@
-//! tokio I/O: opening connections over TCP, TLS, WebSocket and Unix sockets; JS-fed
-//! streams arrive with the rest of the transports work (issue 6). Every transport is an `AsyncRead + AsyncWrite` stream.
+//! tokio I/O: opening connections over TCP (directly or through a SOCKS proxy), TLS,
+//! WebSocket and Unix sockets (JS-fed streams are `driver::js_stream`). Every transport is
+//! an `AsyncRead + AsyncWrite` stream.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub mod socks;
 pub mod tcp;
 pub mod tls;
 mod tls_verify;
@@ -44,6 +46,9 @@ pub enum Error {
     /// The host name did not resolve to any address.
     #[error("getaddrinfo ENOTFOUND {0}")]
     NotFound(String),
+    /// A SOCKS proxy failed or refused (the `socks` package's words).
+    #[error("{0}")]
+    Socks(String),
 }
 
 impl Error {
@@ -52,6 +57,7 @@ impl Error {
         use std::io::ErrorKind::*;
         match self {
             Error::NotFound(_) => "ENOTFOUND",
+            Error::Socks(_) => "SOCKS",
             Error::Io { source, .. } => match source.kind() {
                 ConnectionRefused => "ECONNREFUSED",
                 ConnectionReset => "ECONNRESET",
