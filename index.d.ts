@@ -14,17 +14,118 @@ import type {
 export { packet }
 export type { QoS, Packet, IConnackPacket, IPublishPacket, ISubackPacket, IUnsubackPacket, IDisconnectPacket, UserProperties }
 
-export type OnMessageCallback = (topic: string, payload: Buffer, packet: IPublishPacket) => void
-export type PacketCallback = (error?: Error, packet?: Packet) => any
+// MQTT.js's shared types.
 export type DoneCallback = (error?: Error) => void
-export type ClientSubscribeCallback = (err: Error | null, granted?: ISubscriptionGrant[], packet?: ISubackPacket) => void
+export type GenericCallback<T> = (error?: Error, result?: T) => void
+export type VoidCallback = () => void
+export type Callback = () => void
+/** A connection's byte stream (`client.stream`; what a StreamBuilder returns). */
+export type IStream = Duplex & { socket?: any }
+export type StreamBuilder = (client: MqttClient, opts?: IClientOptions) => IStream
+export interface PacketPump {
+  discardParsedPackets(): void
+  isCurrent(): boolean
+}
+export type PacketHandler = (client: MqttClient, packet: Packet, done?: DoneCallback, pump?: PacketPump) => void
+export type TimerVariant = 'auto' | 'worker' | 'native'
+/** The keepalive timer's clock: `set` starts an interval, `clear` stops it. */
+export interface Timer {
+  set: (callback: () => void, ms: number) => any
+  clear: (timerId: any) => void
+}
+export type Constructor<T = {}> = new (...args: any[]) => T
+export declare function applyMixin(target: Constructor, mixin: Constructor, includeConstructor?: boolean): void
+export declare const nextTick: (callback: Function, ...args: any[]) => void
+/** Whether a topic filter is valid: `+` and `#` only as whole levels, `#` only last. */
+export declare function validateTopic(topic: string): boolean
+/** The first invalid filter, 'empty_topic_list' for none, or null. */
+export declare function validateTopics(topics: string[]): string | null
+export type PendingCommand = 'publish' | 'pubrel' | 'subscribe' | 'unsubscribe'
 
-export interface ISubscriptionGrant {
-  topic: string
-  qos: QoS | number
-  nl?: boolean
-  rap?: boolean
-  rh?: number
+export type BaseMqttProtocol = 'wss' | 'ws' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'wx' | 'wxs' | 'ali' | 'alis'
+export type MqttProtocolWithUnix = `${BaseMqttProtocol}+unix`
+export type MqttProtocol = BaseMqttProtocol | MqttProtocolWithUnix
+export type StorePutCallback = () => void
+
+export interface ISecureClientOptions {
+  /** TLS: client key (PEM), for mutual TLS; `{ pem, passphrase }` entries as Node takes them. */
+  key?: string | string[] | Buffer | Buffer[] | any[]
+  keyPath?: string
+  /** TLS: client certificate chain (PEM), for mutual TLS. */
+  cert?: string | string[] | Buffer | Buffer[]
+  certPath?: string
+  /** TLS: trusted CAs (PEM), or a self-signed server certificate to pin; without it, the operating system's trust store. */
+  ca?: string | string[] | Buffer | Buffer[]
+  caPaths?: string | string[]
+  /** TLS: check the server's certificate (default true). */
+  rejectUnauthorized?: boolean
+  ALPNProtocols?: string[] | Buffer[] | Uint8Array[] | Buffer | Uint8Array
+}
+
+export type AckHandler = (topic: string, message: Buffer, packet: any, cb: (error: Error | number, code?: number) => void) => void
+
+export interface IClientOptions extends ISecureClientOptions {
+  encoding?: BufferEncoding
+  browserBufferSize?: number
+  binary?: boolean
+  my?: any
+  manualConnect?: boolean
+  /** MQTT 5 enhanced authentication: an AUTH sent right after each CONNECT (with `properties.authenticationMethod`). */
+  authPacket?: Partial<packet.IAuthPacket>
+  writeCache?: boolean
+  /** TLS: the name checked against the certificate (default: the host). */
+  servername?: string
+  defaultProtocol?: MqttProtocol
+  query?: Record<string, string>
+  /** `user:password`, as in a URL. */
+  auth?: string
+  /** A SOCKS proxy for mqtt:// and mqtts:// (socks4, socks4a, socks5, socks5h URLs); default MQTTJS_SOCKS_PROXY. */
+  socksProxy?: string
+  /** Milliseconds to reach the SOCKS proxy (default 30000). */
+  socksTimeout?: number
+  customHandleAcks?: AckHandler
+  port?: number
+  host?: string
+  hostname?: string
+  unixSocket?: boolean
+  /** WebSocket path (default '/mqtt'), or the socket file with unixSocket. */
+  path?: string
+  protocol?: MqttProtocol
+  /** WebSocket options (`headers` are sent with the upgrade request). */
+  wsOptions?: { headers?: Record<string, string>; [option: string]: any }
+  reconnectPeriod?: number
+  reconnectOnConnackError?: boolean
+  connectTimeout?: number
+  incomingStore?: IStore
+  outgoingStore?: IStore
+  queueQoSZero?: boolean
+  log?: (...args: any[]) => void
+  /** MQTT 5: send the alias instead of a topic that already has one on this connection. */
+  autoUseTopicAlias?: boolean
+  /** MQTT 5: give topics aliases (up to the server's Topic Alias Maximum, least recently used first). */
+  autoAssignTopicAlias?: boolean
+  reschedulePings?: boolean
+  servers?: Array<{ host: string; port: number; protocol?: 'wss' | 'ws' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'wx' | 'wxs' }>
+  resubscribe?: boolean
+  subscribeBatchSize?: number
+  transformWsUrl?: (url: string, options: IClientOptions, client: MqttClient) => string
+  createWebsocket?: (url: string, websocketSubProtocols: string[], options: IClientOptions) => any
+  messageIdProvider?: IMessageIdProvider
+  browserBufferTimeout?: number
+  objectMode?: boolean
+  clientId?: string
+  protocolVersion?: IConnectPacket['protocolVersion']
+  protocolId?: IConnectPacket['protocolId']
+  clean?: boolean
+  keepalive?: number
+  username?: string
+  password?: Buffer | string
+  will?: IConnectPacket['will']
+  properties?: IConnectPacket['properties']
+  timerVariant?: TimerVariant | Timer
+  forceNativeWebSocket?: boolean
+  /** Decrypts an encrypted `key` (PKCS#8 or OpenSSL's Proc-Type PEM); without the right one the attempt fails with ERR_TLS_KEY_ENCRYPTED. */
+  passphrase?: string | Buffer
 }
 
 export interface IClientPublishOptions {
@@ -32,94 +133,68 @@ export interface IClientPublishOptions {
   retain?: boolean
   dup?: boolean
   properties?: IPublishPacket['properties']
-  cbStorePut?: DoneCallback
+  cbStorePut?: StorePutCallback
 }
 
-export interface IClientSubscribeOptions {
+export interface IClientReconnectOptions {
+  incomingStore?: Store
+  outgoingStore?: Store
+}
+
+export interface IClientSubscribeProperties {
+  properties?: packet.ISubscribePacket['properties']
+}
+
+export interface IClientSubscribeOptions extends IClientSubscribeProperties {
   qos: QoS
   nl?: boolean
   rap?: boolean
   rh?: number
-  properties?: { subscriptionIdentifier?: number; userProperties?: UserProperties }
 }
 
-export interface ISubscriptionMap {
-  [topic: string]: { qos: QoS; nl?: boolean; rap?: boolean; rh?: number }
+export interface ISubscriptionRequest extends IClientSubscribeOptions {
+  topic: string
 }
+
+export interface ISubscriptionGrant extends Omit<ISubscriptionRequest, 'qos' | 'properties'> {
+  qos: QoS | 128
+}
+
+export type ISubscriptionMap = { [topic: string]: IClientSubscribeOptions } & { resubscribe?: boolean }
 
 export interface IClientUnsubscribeProperties {
-  properties?: { userProperties?: UserProperties }
+  properties?: packet.IUnsubscribePacket['properties']
 }
 
-export interface IClientOptions {
-  host?: string
-  hostname?: string
-  port?: number
-  protocol?: 'mqtt' | 'tcp' | 'mqtts' | 'ssl' | 'tls' | 'ws' | 'wss' | 'mqtt+unix'
-  /** WebSocket path (default '/mqtt'), or the socket file with unixSocket. */
-  path?: string
-  unixSocket?: boolean
-  wsOptions?: { headers?: Record<string, string> }
-  /** TLS: trusted CAs (PEM); without it, the operating system's trust store. */
-  ca?: string | Buffer | Array<string | Buffer>
-  /** TLS: client certificate chain and key (PEM), for mutual TLS. */
-  cert?: string | Buffer | Array<string | Buffer>
-  key?: string | Buffer | Array<string | Buffer | { pem: string | Buffer; passphrase?: string | Buffer }>
-  caPaths?: string | string[]
-  certPath?: string
-  keyPath?: string
-  /** Decrypts an encrypted `key` (PKCS#8 or OpenSSL's Proc-Type PEM); without the right one the attempt fails with ERR_TLS_KEY_ENCRYPTED. */
-  passphrase?: string | Buffer
-  /** TLS: check the server's certificate (default true). */
-  rejectUnauthorized?: boolean
-  /** TLS: the name checked against the certificate (default: the host). */
-  servername?: string
-  ALPNProtocols?: string[] | Buffer[]
-  clientId?: string
-  username?: string
-  password?: string | Buffer
+export type OnConnectCallback = (packet: IConnackPacket) => void
+export type OnDisconnectCallback = (packet: IDisconnectPacket) => void
+export type ClientSubscribeCallback = (err: Error | null, granted?: ISubscriptionGrant[], packet?: ISubackPacket) => void
+export type OnMessageCallback = (topic: string, payload: Buffer, packet: IPublishPacket) => void
+export type OnPacketCallback = (packet: Packet) => void
+export type OnCloseCallback = () => void
+export type OnErrorCallback = (error: Error | ErrorWithReasonCode) => void
+export type PacketCallback = (error?: Error | ErrorWithReasonCode, packet?: Packet) => any
+export type CloseCallback = (error?: Error) => void
+
+export interface IStoreOptions {
   clean?: boolean
-  keepalive?: number
-  reschedulePings?: boolean
-  protocolId?: 'MQTT' | 'MQIsdp'
-  protocolVersion?: 3 | 4 | 5
-  reconnectPeriod?: number
-  connectTimeout?: number
-  resubscribe?: boolean
-  queueQoSZero?: boolean
-  /** MQTT 5: send the alias instead of a topic that already has one on this connection. */
-  autoUseTopicAlias?: boolean
-  /** MQTT 5: give topics aliases (up to the server's Topic Alias Maximum, least recently used first). */
-  autoAssignTopicAlias?: boolean
-  manualConnect?: boolean
-  /** MQTT 5 enhanced authentication: an AUTH sent right after each CONNECT (with `properties.authenticationMethod`). */
-  authPacket?: Partial<packet.IAuthPacket>
-  servers?: Array<{ host: string; port: number }>
-  will?: IConnectPacket['will']
-  properties?: IConnectPacket['properties']
-  messageIdProvider?: IMessageIdProvider
-  incomingStore?: IStore
-  outgoingStore?: IStore
-  customHandleAcks?: (topic: string, message: Buffer, packet: IPublishPacket, done: (error: Error | number | null, reasonCode?: number) => void) => void
-  log?: (...args: any[]) => void
-  [key: string]: any
 }
 
 export interface IStore {
-  put(packet: Packet, cb: () => void): IStore
+  put(packet: Packet, cb: DoneCallback): IStore
   createStream(): NodeJS.ReadableStream
-  del(packet: Pick<Packet, 'messageId'>, cb: (err?: Error | null, packet?: Packet) => void): IStore
-  get(packet: Pick<Packet, 'messageId'>, cb: (err?: Error | null, packet?: Packet) => void): IStore
-  close(cb?: () => void): void
+  del(packet: Pick<Packet, 'messageId'>, cb: (error?: Error, packet?: Packet) => void): IStore
+  get(packet: Pick<Packet, 'messageId'>, cb: (error?: Error, packet?: Packet) => void): IStore
+  close(cb: DoneCallback): void
 }
 
 export declare class Store implements IStore {
-  constructor(options?: { clean?: boolean })
-  put(packet: Packet, cb: () => void): this
+  constructor(options?: IStoreOptions)
+  put(packet: Packet, cb: DoneCallback): this
   createStream(): NodeJS.ReadableStream
-  del(packet: Pick<Packet, 'messageId'>, cb: (err?: Error | null, packet?: Packet) => void): this
-  get(packet: Pick<Packet, 'messageId'>, cb: (err?: Error | null, packet?: Packet) => void): this
-  close(cb?: () => void): void
+  del(packet: Pick<Packet, 'messageId'>, cb: (error?: Error, packet?: Packet) => void): this
+  get(packet: Pick<Packet, 'messageId'>, cb: (error?: Error, packet?: Packet) => void): this
+  close(cb: DoneCallback): void
 }
 
 export interface IMessageIdProvider {
@@ -133,16 +208,16 @@ export interface IMessageIdProvider {
 export declare class DefaultMessageIdProvider implements IMessageIdProvider {
   allocate(): number
   getLastAllocated(): number
-  register(num: number): boolean
-  deallocate(num: number): void
+  register(messageId: number): boolean
+  deallocate(messageId: number): void
   clear(): void
 }
 
 export declare class UniqueMessageIdProvider implements IMessageIdProvider {
-  allocate(): number | null
-  getLastAllocated(): number | null
-  register(num: number): boolean
-  deallocate(num: number): void
+  allocate(): number
+  getLastAllocated(): number
+  register(messageId: number): boolean
+  deallocate(messageId: number): void
   clear(): void
 }
 
@@ -151,63 +226,119 @@ export declare class ErrorWithReasonCode extends Error {
   constructor(message: string, code: number)
 }
 
-export declare const ReasonCodes: Record<number, string>
-export declare const MQTTJS_VERSION: string
-
-export interface MqttClientEventCallbacks {
-  connect: (packet: IConnackPacket) => void
-  message: OnMessageCallback
-  packetsend: (packet: Packet) => void
-  packetreceive: (packet: Packet) => void
-  disconnect: (packet: IDisconnectPacket) => void
-  error: (error: Error & { code?: string | number }) => void
-  close: () => void
-  end: () => void
-  reconnect: () => void
-  offline: () => void
-  outgoingEmpty: () => void
+/** A refused SUBSCRIBE: `packet` is the SUBACK. */
+export declare class ErrorWithSubackPacket extends Error {
+  packet: ISubackPacket
+  constructor(message: string, packet: ISubackPacket)
 }
 
+export declare const ReasonCodes: { [code: number]: string }
+export declare const MQTTJS_VERSION: any
+
+/** MQTT.js's keepalive timer (the client makes one per connection: `client.keepaliveManager`). */
+export declare class KeepaliveManager {
+  constructor(client: MqttClient, variant: TimerVariant | Timer)
+  /** Timestamp (ms) of the next keepalive timeout. */
+  get keepaliveTimeoutTimestamp(): number
+  /** Milliseconds between two ticks (half the keepalive). */
+  get intervalEvery(): number
+  /** The keepalive in milliseconds. */
+  get keepalive(): number
+  setKeepalive(value: number): void
+  destroy(): void
+  reschedule(): void
+}
+
+export interface MqttClientEventCallbacks {
+  connect: OnConnectCallback
+  message: OnMessageCallback
+  packetsend: OnPacketCallback
+  packetreceive: OnPacketCallback
+  disconnect: OnDisconnectCallback
+  error: OnErrorCallback
+  close: OnCloseCallback
+  end: VoidCallback
+  reconnect: VoidCallback
+  offline: VoidCallback
+  outgoingEmpty: VoidCallback
+}
+
+type Events = MqttClientEventCallbacks
+
 export declare class MqttClient extends EventEmitter {
-  static readonly VERSION: string
-  constructor(streamBuilder: unknown, options: IClientOptions)
-  options: IClientOptions
+  static VERSION: any
+  static defaultId(): string
+  constructor(streamBuilder: StreamBuilder, options: IClientOptions)
   connected: boolean
   disconnecting: boolean
   disconnected: boolean
   reconnecting: boolean
-  queue: Array<{ packet: Packet; cb: PacketCallback }>
-  outgoing: Record<number, { volatile: boolean; cb: (err: Error | null, packet?: Packet) => void }>
-  messageIdToTopic: Record<number, string>
-  stream: EventEmitter & { destroy(err?: Error): unknown; end(): unknown; destroyed: boolean }
-  messageIdProvider: IMessageIdProvider
   incomingStore: IStore
   outgoingStore: IStore
+  options: IClientOptions
+  queueQoSZero: boolean
+  _reconnectCount: number
+  log: (...args: any[]) => void
+  messageIdProvider: IMessageIdProvider
+  outgoing: Record<number, { volatile: boolean; cmd: PendingCommand; cb: (err: Error, packet?: Packet) => void }>
+  messageIdToTopic: Record<number, string[]>
+  noop: (error?: any) => void
+  keepaliveManager: KeepaliveManager
+  stream: IStream
+  queue: { packet: Packet; cb: PacketCallback }[]
 
-  on<K extends keyof MqttClientEventCallbacks>(event: K, cb: MqttClientEventCallbacks[K]): this
-  once<K extends keyof MqttClientEventCallbacks>(event: K, cb: MqttClientEventCallbacks[K]): this
-  emit<K extends keyof MqttClientEventCallbacks>(event: K, ...args: Parameters<MqttClientEventCallbacks[K]>): boolean
+  on<E extends keyof Events>(event: E, callback: Events[E]): this
+  once<E extends keyof Events>(event: E, callback: Events[E]): this
+  prependListener<E extends keyof Events>(event: E, callback: Events[E]): this
+  prependOnceListener<E extends keyof Events>(event: E, callback: Events[E]): this
+  removeListener<E extends keyof Events>(event: E, callback: Events[E]): this
+  off<E extends keyof Events>(event: E, callback: Events[E]): this
+  removeAllListeners(event?: keyof Events): this
+  emit<E extends keyof Events>(event: E, ...args: Parameters<Events[E]>): boolean
+  listeners<E extends keyof Events>(event: E): Events[E][]
+  rawListeners<E extends keyof Events>(event: E): Events[E][]
+  listenerCount<E extends keyof Events>(event: E, listener?: Events[E]): number
+  eventNames(): Array<keyof Events>
 
-  connect(): this
-  publish(topic: string, message: string | Buffer, opts?: IClientPublishOptions, callback?: PacketCallback): this
-  publish(topic: string, message: string | Buffer, callback?: PacketCallback): this
-  publishAsync(topic: string, message: string | Buffer, opts?: IClientPublishOptions): Promise<Packet | undefined>
-  subscribe(topicObject: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions, callback?: ClientSubscribeCallback): this
-  subscribe(topicObject: string | string[] | ISubscriptionMap, callback?: ClientSubscribeCallback): this
-  subscribeAsync(topicObject: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions): Promise<ISubscriptionGrant[]>
-  unsubscribe(topic: string | string[], opts?: IClientUnsubscribeProperties, callback?: PacketCallback): this
-  unsubscribe(topic: string | string[], callback?: PacketCallback): this
-  unsubscribeAsync(topic: string | string[], opts?: IClientUnsubscribeProperties): Promise<Packet | undefined>
-  end(force?: boolean, opts?: { reasonCode?: number; properties?: IDisconnectPacket['properties'] }, cb?: DoneCallback): this
-  end(force?: boolean, cb?: DoneCallback): this
-  end(cb?: DoneCallback): this
-  endAsync(force?: boolean, opts?: { reasonCode?: number; properties?: IDisconnectPacket['properties'] }): Promise<void>
-  reconnect(opts?: unknown): this
-  removeOutgoingMessage(messageId: number): this
-  getLastMessageId(): number | null
+  handleAuth(packet: packet.IAuthPacket, callback: PacketCallback): void
   handleMessage(packet: IPublishPacket, callback: DoneCallback): void
-  /** MQTT 5 enhanced authentication: answer the broker's AUTH (reason 24) with the next one. */
-  handleAuth(packet: packet.IAuthPacket, callback: (err?: Error | null, packet?: packet.IAuthPacket) => void): void
+  getLastMessageId(): number
+  connect(): this
+  publish(topic: string, message: string | Buffer): MqttClient
+  publish(topic: string, message: string | Buffer, callback?: PacketCallback): MqttClient
+  publish(topic: string, message: string | Buffer, opts?: IClientPublishOptions, callback?: PacketCallback): MqttClient
+  publishAsync(topic: string, message: string | Buffer): Promise<Packet | undefined>
+  publishAsync(topic: string, message: string | Buffer, opts?: IClientPublishOptions): Promise<Packet | undefined>
+  subscribe(topicObject: string | string[] | ISubscriptionMap): MqttClient
+  subscribe(topicObject: string | string[] | ISubscriptionMap, callback?: ClientSubscribeCallback): MqttClient
+  subscribe(topicObject: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions | IClientSubscribeProperties): MqttClient
+  subscribe(topicObject: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions | IClientSubscribeProperties, callback?: ClientSubscribeCallback): MqttClient
+  subscribeAsync(topicObject: string | string[] | ISubscriptionMap): Promise<ISubscriptionGrant[]>
+  subscribeAsync(topicObject: string | string[] | ISubscriptionMap, opts?: IClientSubscribeOptions | IClientSubscribeProperties): Promise<ISubscriptionGrant[]>
+  unsubscribe(topic: string | string[]): MqttClient
+  unsubscribe(topic: string | string[], opts?: IClientUnsubscribeProperties): MqttClient
+  unsubscribe(topic: string | string[], callback?: PacketCallback): MqttClient
+  unsubscribe(topic: string | string[], opts?: IClientUnsubscribeProperties, callback?: PacketCallback): MqttClient
+  unsubscribeAsync(topic: string | string[]): Promise<Packet | undefined>
+  unsubscribeAsync(topic: string | string[], opts?: IClientUnsubscribeProperties): Promise<Packet | undefined>
+  end(cb?: DoneCallback): MqttClient
+  end(force?: boolean): MqttClient
+  end(opts?: Partial<IDisconnectPacket>, cb?: DoneCallback): MqttClient
+  end(force?: boolean, cb?: DoneCallback): MqttClient
+  end(force?: boolean, opts?: Partial<IDisconnectPacket>, cb?: DoneCallback): MqttClient
+  endAsync(): Promise<void>
+  endAsync(force?: boolean): Promise<void>
+  endAsync(opts?: Partial<IDisconnectPacket>): Promise<void>
+  endAsync(force?: boolean, opts?: Partial<IDisconnectPacket>): Promise<void>
+  removeOutgoingMessage(messageId: number): MqttClient
+  reconnect(opts?: Pick<IClientOptions, 'incomingStore' | 'outgoingStore'>): MqttClient
+  /** The properties of the broker's CONNACK (MQTT 5). */
+  get serverProperties(): IConnackPacket['properties']
+  /** The keepalive in force (seconds): the broker's Server Keep Alive while connected (MQTT 5), else the option. */
+  get keepalive(): number
+  reschedulePing(force?: boolean): void
+  sendPing(): void
+  onKeepaliveTimeout(): void
 
   /** mqtt-napi extras. */
   isConnected(): boolean
@@ -216,12 +347,15 @@ export declare class MqttClient extends EventEmitter {
   isQueued(): boolean
 }
 
-export { MqttClient as Client }
+export declare const Client: typeof MqttClient
 
-export declare function connect(brokerUrl: string, opts?: IClientOptions): MqttClient
+export declare function connect(brokerUrl: string): MqttClient
 export declare function connect(opts: IClientOptions): MqttClient
-export declare function connectAsync(brokerUrl: string, opts?: IClientOptions, allowRetries?: boolean): Promise<MqttClient>
+export declare function connect(brokerUrl: string, opts?: IClientOptions): MqttClient
+export declare function connectAsync(brokerUrl: string): Promise<MqttClient>
 export declare function connectAsync(opts: IClientOptions): Promise<MqttClient>
+export declare function connectAsync(brokerUrl: string, opts?: IClientOptions): Promise<MqttClient>
+export declare function connectAsync(brokerUrl: string, opts: IClientOptions, allowRetries: boolean): Promise<MqttClient>
 
 // The server side of early MQTT.js (and of the `mqtt-connection` package).
 
@@ -325,8 +459,14 @@ declare const mqtt: {
   Store: typeof Store
   DefaultMessageIdProvider: typeof DefaultMessageIdProvider
   UniqueMessageIdProvider: typeof UniqueMessageIdProvider
+  KeepaliveManager: typeof KeepaliveManager
   ReasonCodes: typeof ReasonCodes
   ErrorWithReasonCode: typeof ErrorWithReasonCode
+  ErrorWithSubackPacket: typeof ErrorWithSubackPacket
+  nextTick: typeof nextTick
+  applyMixin: typeof applyMixin
+  validateTopic: typeof validateTopic
+  validateTopics: typeof validateTopics
   MQTTJS_VERSION: string
   MqttConnection: typeof MqttConnection
   MqttServer: typeof MqttServer
