@@ -20,17 +20,20 @@ let certs
 let server // TLS, no client certificate needed
 let mutual // TLS, client certificate required
 let selfSigned // TLS with a self-signed certificate (CN=localhost, no SAN)
+let cnOnly // TLS with a certificate from the test CA that has CN=localhost and no SAN
 test.before(async () => {
   certs = makeCerts()
   const tls = [`cafile ${certs.caPath}`, `certfile ${certs.certPath}`, `keyfile ${certs.keyPath}`]
   server = await startBroker(tls)
   mutual = await startBroker([...tls, 'require_certificate true'])
   selfSigned = await startBroker([`certfile ${certs.pinnedCertPath}`, `keyfile ${certs.pinnedKeyPath}`])
+  cnOnly = await startBroker([`cafile ${certs.caPath}`, `certfile ${certs.cnOnlyCertPath}`, `keyfile ${certs.cnOnlyKeyPath}`])
 })
 test.after(async () => {
   await server.stop()
   await mutual.stop()
   await selfSigned.stop()
+  await cnOnly.stop()
   certs.remove()
 })
 
@@ -159,4 +162,40 @@ test('reconnect over TLS resends an unacknowledged QoS 1 publish', async () => {
   const c = mqtt.connect(`mqtts://localhost:${server.port}`, { ca: certs.ca, reconnectPeriod: 200, clientId: `tls-resend-${process.pid}`, clean: false })
   const watcher = mqtt.connect(`mqtts://localhost:${server.port}`, { ca: certs.ca, reconnectPeriod: 0 })
   await resendsAfterDrop(c, watcher, 'tls/resend')
+})
+
+test('Node-only TLS options work (through Node\'s tls module): checkServerIdentity is asked and can refuse', async () => {
+  const seen = []
+  const ok = await attempt(`mqtts://localhost:${server.port}`, {
+    ca: certs.ca,
+    checkServerIdentity: (host, cert) => { seen.push([host, cert.subject.CN]) }
+  })
+  assert.deepStrictEqual(ok, { connected: true })
+  assert.deepStrictEqual(seen, [['localhost', 'localhost']])
+  const refused = await attempt(`mqtts://localhost:${server.port}`, {
+    ca: certs.ca,
+    checkServerIdentity: () => new Error('not the broker I pinned')
+  })
+  assert.strictEqual(refused.connected, false)
+  assert.strictEqual(refused.err.message, 'not the broker I pinned')
+})
+
+test('Node-only TLS options work: minVersion, maxVersion, ciphers, and a secureContext', async () => {
+  const tls = require('node:tls')
+  const v12 = await attempt(`mqtts://localhost:${server.port}`, { ca: certs.ca, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })
+  assert.deepStrictEqual(v12, { connected: true })
+  const v13 = await attempt(`mqtts://localhost:${server.port}`, { ca: certs.ca, minVersion: 'TLSv1.3' })
+  assert.deepStrictEqual(v13, { connected: true })
+  const ctx = await attempt(`mqtts://localhost:${server.port}`, { secureContext: tls.createSecureContext({ ca: certs.ca }) })
+  assert.deepStrictEqual(ctx, { connected: true })
+  const impossible = await attempt(`mqtts://localhost:${server.port}`, { ca: certs.ca, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }).catch((e) => ({ thrown: e }))
+  assert.ok(impossible.thrown || impossible.connected === false, 'a contradictory range does not connect')
+})
+
+
+test('a certificate from a trusted CA that names its host only in its CN is accepted for that name, as Node accepts it', async () => {
+  const byName = await attempt(`mqtts://localhost:${cnOnly.port}`, { ca: certs.ca })
+  assert.deepStrictEqual(byName, { connected: true })
+  const byIp = await attempt(`mqtts://127.0.0.1:${cnOnly.port}`, { ca: certs.ca })
+  assert.strictEqual(byIp.err?.code, 'ERR_TLS_CERT_ALTNAME_INVALID')
 })

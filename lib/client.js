@@ -7,7 +7,7 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('./native')
-const { tlsOptions, wsOptions, socksOptions, transformedWsBuilder } = require('./transport-options')
+const { tlsOptions, wsOptions, socksOptions, transformedWsBuilder, nodeTlsBuilder } = require('./transport-options')
 
 const { fast } = native
 const { writePacket, TapeBuilder } = require('./packet-tape')
@@ -22,6 +22,9 @@ const { NativeStream } = require('./native-stream')
 const { KeepaliveManager } = require('./keepalive-manager')
 
 const VERSION = require('../package.json').mqttjsVersion || '5.16.0'
+
+/** Marks a stream builder this client chose itself (chosen again at each connect). */
+const BUILT_IN = Symbol('mqtt-napi built-in stream builder')
 
 /** MQTT.js's defaults, written into the options object the client keeps. */
 const DEFAULTS = {
@@ -194,7 +197,10 @@ class MqttClient extends EventEmitter {
     }
     this._attempts++
     const server = nextServer(this, o)
-    if (!this.streamBuilder) this.streamBuilder = transformedWsBuilder(o)
+    if (!this.streamBuilder || this.streamBuilder[BUILT_IN]) {
+      const builder = transformedWsBuilder(o) || nodeTlsBuilder(o)
+      this.streamBuilder = builder && Object.assign(builder, { [BUILT_IN]: true })
+    }
     if (typeof this.streamBuilder === 'function') {
       // As MQTT.js: the stream is built now; a builder that throws throws here.
       buildStream(this)

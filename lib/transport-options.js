@@ -6,6 +6,8 @@
 // encrypted key decrypted here with its passphrase.
 // WebSocket: path, subprotocol, wsOptions.headers.
 // SOCKS: `socksProxy` read as MQTT.js reads it, for MQTT over TCP and TLS.
+// Node-only TLS options (NODE_TLS_OPTIONS): rustls has no counterpart, so such connections
+// are opened by Node's tls module (or the ws package for wss), carrying the native session.
 
 const crypto = require('crypto')
 const fs = require('fs')
@@ -94,6 +96,67 @@ function wsOptions (o) {
   }
 }
 
+/** TLS options of Node's tls.connect that rustls cannot honour. */
+const NODE_TLS_OPTIONS = [
+  'checkServerIdentity', 'secureContext', 'pfx', 'ciphers', 'minVersion', 'maxVersion', 'ecdhCurve',
+  'crl', 'secureProtocol', 'secureOptions', 'sigalgs', 'honorCipherOrder', 'dhparam', 'session',
+  'requestOCSP', 'pskCallback', 'privateKeyEngine', 'privateKeyIdentifier', 'clientCertEngine', 'enableTrace'
+]
+
+/** @param {any} o client options @returns {string[]} the Node-only TLS options set */
+function nodeTlsOptionsSet (o) {
+  return NODE_TLS_OPTIONS.filter((k) => o[k] !== undefined && o[k] !== null)
+}
+
+/**
+ * The options of Node's tls.connect for a connection opened by Node: the client's options
+ * as they are (as MQTT.js passes them), PEM files read, the host name as the default
+ * servername.
+ * @param {any} o client options @param {string} host
+ */
+function nodeTlsConnectOptions (o, host) {
+  const t = tlsOptions({ ...o, protocol: 'mqtts' })
+  const net = require('net')
+  return {
+    ...o,
+    ca: t.ca,
+    cert: t.cert,
+    key: t.key,
+    servername: o.servername || (net.isIP(host) ? undefined : host),
+    rejectUnauthorized: o.rejectUnauthorized !== false
+  }
+}
+
+/**
+ * A builder for `mqtts://` when a Node-only TLS option is set: each connection is Node's
+ * tls.connect, its Duplex carrying the native session. null when rustls can do it all.
+ * @param {any} o client options
+ * @returns {((client: any) => any) | null}
+ */
+function nodeTlsBuilder (o) {
+  if (o.protocol !== 'mqtts' && o.protocol !== 'ssl' && o.protocol !== 'tls') return null
+  if (nodeTlsOptionsSet(o).length === 0) return null
+  if (o.socksProxy) {
+    throw new Error(`socksProxy cannot be combined with ${nodeTlsOptionsSet(o).join(', ')}: these TLS options need Node's tls module, which here does not go through the proxy`)
+  }
+  const tls = require('tls')
+  return (/** @type {any} */ client) => {
+    const host = o.hostname || o.host || 'localhost'
+    const socket = tls.connect({ ...nodeTlsConnectOptions(o, host), host, port: o.port, path: undefined })
+    // As MQTT.js's TLS stream: until the handshake is done, its errors are the client's
+    // (with rejectUnauthorized); those with a code are reported by the stream plumbing.
+    const handshakeError = (/** @type {any} */ err) => {
+      if (o.rejectUnauthorized !== false && !(err && err.code)) client.emit('error', err)
+    }
+    socket.on('error', handshakeError)
+    socket.on('secureConnect', () => {
+      if (o.rejectUnauthorized !== false && !socket.authorized) socket.emit('error', new Error('TLS not authorized'))
+      else socket.removeListener('error', handshakeError)
+    })
+    return socket
+  }
+}
+
 /**
  * MQTT.js's `transformWsUrl(url, options, client)` and `createWebsocket(url, subprotocols,
  * options)` are called before every connection, so those connections are opened in JS: a builder over the `ws` package (what MQTT.js itself
@@ -102,7 +165,8 @@ function wsOptions (o) {
  * @returns {((client: any) => any) | null}
  */
 function transformedWsBuilder (o) {
-  const custom = typeof o.transformWsUrl === 'function' || typeof o.createWebsocket === 'function'
+  const custom = typeof o.transformWsUrl === 'function' || typeof o.createWebsocket === 'function' ||
+    (o.protocol === 'wss' && nodeTlsOptionsSet(o).length > 0)
   if (!custom || (o.protocol !== 'ws' && o.protocol !== 'wss')) return null
   let ws
   try {
@@ -114,14 +178,14 @@ function transformedWsBuilder (o) {
     const host = o.hostname || o.host || 'localhost'
     const base = `${o.protocol}://${host.includes(':') ? `[${host}]` : host}:${o.port}${typeof o.path === 'string' && o.path ? o.path : '/'}`
     const url = typeof o.transformWsUrl === 'function' ? o.transformWsUrl(base, o, client) : base
-    const t = o.protocol === 'wss' ? tlsOptions(o) : undefined
+    const t = o.protocol === 'wss' ? nodeTlsConnectOptions(o, host) : undefined
     const subprotocols = [o.protocolVersion === 3 ? 'mqttv3.1' : 'mqtt']
     // As MQTT.js: `createWebsocket(url, subprotocols, options)` makes the socket itself.
     const socket = typeof o.createWebsocket === 'function'
       ? o.createWebsocket(url, subprotocols, o)
       : new ws.WebSocket(url, subprotocols, {
-        ...(o.wsOptions || {}),
-        ...(t ? { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername } : {})
+        ...(t ? pickTls(t) : {}),
+        ...(o.wsOptions || {})
       })
     // MQTT.js's WebSocket stream says where it went (client.stream.url).
     return Object.assign(ws.createWebSocketStream(socket), { url })
@@ -170,4 +234,13 @@ function socksOptions (o) {
   }
 }
 
-module.exports = { socksOptions, tlsOptions, wsOptions, transformedWsBuilder, TLS_PROTOCOLS }
+/** The TLS options of Node's tls.connect, from a set of client options. @param {any} t */
+function pickTls (t) {
+  const out = /** @type {any} */ ({})
+  for (const k of ['ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', ...NODE_TLS_OPTIONS]) {
+    if (t[k] !== undefined) out[k] = t[k]
+  }
+  return out
+}
+
+module.exports = { socksOptions, tlsOptions, wsOptions, transformedWsBuilder, nodeTlsBuilder, TLS_PROTOCOLS }

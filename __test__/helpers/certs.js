@@ -23,6 +23,11 @@ function makeCerts () {
   // The everyday home set-up: one self-signed certificate (CA:TRUE, CN only, no SAN) that the
   // broker serves and the client pins as its `ca`.
   ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', f('pinned.key'), '-out', f('pinned.crt'))
+  // A certificate from the test CA that names its host only in its CN (no subjectAltName),
+  // as older CAs and many device set-ups still issue them; v3 by its extendedKeyUsage.
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', f('cn-only.key'), '-out', f('cn-only.csr'))
+  fs.writeFileSync(f('cn-only.cnf'), 'extendedKeyUsage=serverAuth\n')
+  ssl('x509', '-req', '-in', f('cn-only.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('cn-only.cnf'), '-out', f('cn-only.crt'))
   // Readable by Mosquitto, which drops root for its own user before reading them.
   fs.chmodSync(dir, 0o755)
   for (const name of fs.readdirSync(dir)) fs.chmodSync(f(name), 0o644)
@@ -36,6 +41,8 @@ function makeCerts () {
     pinned: fs.readFileSync(f('pinned.crt')),
     pinnedCertPath: f('pinned.crt'),
     pinnedKeyPath: f('pinned.key'),
+    cnOnlyCertPath: f('cn-only.crt'),
+    cnOnlyKeyPath: f('cn-only.key'),
     caPath: f('ca.crt'),
     keyPath: f('server.key'),
     certPath: f('server.crt'),

@@ -173,6 +173,7 @@ pub async fn handshake(
 }
 
 /// Node's code and a message naming what failed.
+#[allow(deprecated)] // CertificateError::UnsupportedSignatureAlgorithm, still produced by older paths
 fn describe(e: &std::io::Error, name: &ServerName<'_>) -> (&'static str, String) {
     let host = name.to_str();
     let Some(err) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
@@ -204,13 +205,78 @@ fn describe(e: &std::io::Error, name: &ServerName<'_>) -> (&'static str, String)
                 format!("Hostname/IP does not match certificate's altnames: {host} is not in the certificate"),
             ),
             CertificateError::Revoked => ("CERT_REVOKED", format!("certificate of {host} is revoked")),
-            other => ("ERR_TLS_CERT_INVALID", format!("certificate of {host} is invalid: {other:?}")),
+            // The rest in OpenSSL's words (Node's codes), never rustls's own names.
+            CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithm
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => (
+                "CERT_SIGNATURE_FAILURE",
+                format!("certificate signature failure ({host})"),
+            ),
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => (
+                "INVALID_PURPOSE",
+                format!("unsupported certificate purpose ({host})"),
+            ),
+            CertificateError::UnhandledCriticalExtension => (
+                "UNHANDLED_CRITICAL_EXTENSION",
+                format!("unhandled critical extension ({host})"),
+            ),
+            CertificateError::UnknownRevocationStatus => (
+                "UNABLE_TO_GET_CRL",
+                format!("unable to get certificate CRL ({host})"),
+            ),
+            CertificateError::ExpiredRevocationList
+            | CertificateError::ExpiredRevocationListContext { .. } => {
+                ("CRL_HAS_EXPIRED", format!("CRL has expired ({host})"))
+            }
+            _ => (
+                "ERR_TLS_CERT_INVALID",
+                format!("the certificate of {host} is not valid for this connection"),
+            ),
         },
         rustls::Error::AlertReceived(alert) => (
             "EPROTO",
-            format!("TLS handshake refused by {host}: alert {alert:?}"),
+            format!("TLS handshake refused by {host}: alert {}", alert_words(alert)),
         ),
-        other => ("EPROTO", format!("TLS handshake with {host} failed: {other}")),
+        rustls::Error::NoCertificatesPresented => (
+            "EPROTO",
+            format!("TLS handshake with {host} failed: the server sent no certificate"),
+        ),
+        rustls::Error::PeerIncompatible(_) => (
+            "EPROTO",
+            format!("TLS handshake with {host} failed: no TLS version or cipher suite in common (TLS 1.2 or 1.3 needed)"),
+        ),
+        _ => (
+            "EPROTO",
+            format!("TLS handshake with {host} failed: the server broke the TLS protocol"),
+        ),
+    }
+}
+
+/// A TLS alert as OpenSSL names it: `handshake failure`, `certificate required`, `unknown ca`.
+fn alert_words(alert: &rustls::AlertDescription) -> String {
+    let mut out = String::new();
+    let mut lower_before = false;
+    for ch in format!("{alert:?}").chars() {
+        if ch.is_ascii_uppercase() && lower_before {
+            out.push(' ');
+        }
+        lower_before = ch.is_ascii_lowercase();
+        out.push(ch.to_ascii_lowercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_should_read_as_openssl_names_them() {
+        use rustls::AlertDescription as A;
+        assert_eq!(alert_words(&A::HandshakeFailure), "handshake failure");
+        assert_eq!(alert_words(&A::UnknownCA), "unknown ca");
+        assert_eq!(alert_words(&A::CertificateRequired), "certificate required");
     }
 }
 

@@ -2,7 +2,8 @@
 //! issuer is told apart as OpenSSL tells it (`DEPTH_ZERO_SELF_SIGNED_CERT`,
 //! `SELF_SIGNED_CERT_IN_CHAIN`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
 //! `UNABLE_TO_GET_ISSUER_CERT_LOCALLY`), so code that matches on `err.code` keeps working.
-//! With `rejectUnauthorized: false` any certificate passes; handshake signatures are still
+//! A certificate that names its host only in its CN passes as Node passes it. With
+//! `rejectUnauthorized: false` any certificate passes; handshake signatures are still
 //! checked.
 
 use std::sync::Arc;
@@ -83,6 +84,19 @@ impl ServerCertVerifier for NodeVerifier {
                     OtherError(Arc::new(UntrustedChain(code))),
                 )))
             }
+            // A chain webpki trusts whose certificate names the host only in its CN (no
+            // subjectAltName DNS entries): Node's checkServerIdentity accepts the CN then.
+            Err(rustls::Error::InvalidCertificate(
+                e @ (CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. }),
+            )) => match (leaf_facts(end_entity.as_ref()), server_name) {
+                (Some(f), ServerName::DnsName(d))
+                    if f.dns.is_empty() && dns_name_matches(&f, d.as_ref()) =>
+                {
+                    Ok(ServerCertVerified::assertion())
+                }
+                _ => Err(rustls::Error::InvalidCertificate(e)),
+            },
             other => other,
         }
     }
