@@ -267,6 +267,16 @@ fn alert_words(alert: &rustls::AlertDescription) -> String {
     out
 }
 
+fn untrusted_message(code: &str, host: &str) -> String {
+    let what = match code {
+        "DEPTH_ZERO_SELF_SIGNED_CERT" => "self-signed certificate",
+        "SELF_SIGNED_CERT_IN_CHAIN" => "self-signed certificate in certificate chain",
+        "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" => "unable to get local issuer certificate",
+        _ => "unable to verify the first certificate",
+    };
+    format!("{what} ({host}: its CA is not in `ca` or the trust store)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,12 +291,3 @@ mod tests {
 }
 
 /// Node's wording for an untrusted chain, naming the host.
-fn untrusted_message(code: &str, host: &str) -> String {
-    let what = match code {
-        "DEPTH_ZERO_SELF_SIGNED_CERT" => "self-signed certificate",
-        "SELF_SIGNED_CERT_IN_CHAIN" => "self-signed certificate in certificate chain",
-        "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" => "unable to get local issuer certificate",
-        _ => "unable to verify the first certificate",
-    };
-    format!("{what} ({host}: its CA is not in `ca` or the trust store)")
-}
