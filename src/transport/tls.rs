@@ -267,6 +267,7 @@ fn alert_words(alert: &rustls::AlertDescription) -> String {
     out
 }
 
+/// Node's wording for an untrusted chain, naming the host.
 fn untrusted_message(code: &str, host: &str) -> String {
     let what = match code {
         "DEPTH_ZERO_SELF_SIGNED_CERT" => "self-signed certificate",
@@ -289,5 +290,3 @@ mod tests {
         assert_eq!(alert_words(&A::CertificateRequired), "certificate required");
     }
 }
-
-/// Node's wording for an untrusted chain, naming the host.
