@@ -505,6 +505,29 @@ test('MQTT 5 enhanced authentication: authPacket follows CONNECT, handleAuth ans
   }
 })
 
+test('MQTT 5 enhanced authentication fails cleanly: handleAuth\'s error, or a broker AUTH with another method, is the error and the connection closes', { timeout: 20000 }, async () => {
+  for (const [method, handle, check] of [
+    ['demo', (packet, cb) => cb(new Error('token expired')), (err) => assert.strictEqual(err.message, 'token expired')],
+    ['other', (packet, cb) => cb(null, { cmd: 'auth', reasonCode: 24 }), (err) => assert.strictEqual(err.code, 130)]
+  ]) {
+    const fb = await fakeBroker((p, conn) => {
+      if (p.cmd === 'connect') conn.send({ cmd: 'auth', reasonCode: 24, properties: { authenticationMethod: method, authenticationData: Buffer.from('challenge') } })
+    }, { version: 5 })
+    const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, protocolVersion: 5, reconnectPeriod: 0, properties: { authenticationMethod: 'demo' }, authPacket: { properties: { authenticationMethod: 'demo' } } })
+    c.handleAuth = handle
+    try {
+      const closed = once(c, 'close')
+      const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+      check(err)
+      await withTimeout(closed, 5000, 'close')
+      assert.strictEqual(c.connected, false)
+    } finally {
+      c.end(true)
+      await fb.close()
+    }
+  }
+})
+
 test('MQTT 5: an AUTH from the broker when none was asked for is protocol error 130', { timeout: 20000 }, async () => {
   const fb = await fakeBroker((p, conn) => {
     if (p.cmd === 'connect') conn.send({ cmd: 'auth', reasonCode: 24, properties: { authenticationMethod: 'x' } })
