@@ -264,10 +264,14 @@ pub fn client_drain<'env>(
             .map_err(|e| napi::Error::new(Code("ERR_MQTT_NAPI_BUFFER"), e.reason.clone()))?;
         return Ok((Uint32Array::new(Vec::new()), empty, None));
     };
-    // A new connection to read on this thread, or the end of one, is noticed here.
+    let events = core.shared.drain();
+    // A new connection to read on this thread, or the end of one, is noticed here, after
+    // the drain has cleared `signaled`: a connection the I/O thread registers from now on
+    // announces itself (another drain comes), one registered before is seen by this sync.
+    // (Synced first, one registered between the sync and the drain went unnoticed, its
+    // socket unread until something else woke the client.)
     #[cfg(unix)]
     super::poll::sync(handle);
-    let events = core.shared.drain();
     let version = core.version;
     let mut words = Vec::with_capacity(events.len() * 8);
     // Sized up front: large payloads are copied once, never moved by growth.
