@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{CleanupEnvHook, Env};
+use napi::Env;
 use napi_derive::napi;
 
 use super::client_calls::{register, unregister, Core};
+use super::env_hook::EnvHook;
 use super::error::{invalid_arg, Code, JsError};
 use super::tape::{Ranges, TapeReader, TapeWriter};
 use crate::codec::{Auth, Connect, Packet, PacketType, ProtocolVersion, QoS, MAX_PACKET_SIZE};
@@ -251,7 +252,7 @@ pub struct NativeClient {
     started: bool,
     /// Ends the connection when the JS environment goes away (a worker thread that
     /// terminates) while the client still runs; removed by `end`.
-    cleanup: Option<CleanupEnvHook<(Weak<Shared>, u32)>>,
+    cleanup: Option<EnvHook<(Weak<Shared>, u32)>>,
 }
 
 fn ms(v: f64) -> Duration {
@@ -372,16 +373,14 @@ impl NativeClient {
         self.started = true;
         let weak = Arc::downgrade(&self.shared);
         let handle = self.handle;
-        self.cleanup = env
-            .add_env_cleanup_hook((weak, handle), |(w, _h): (Weak<Shared>, u32)| {
-                // The poll handle on this thread's loop must be closed before the loop is.
-                #[cfg(unix)]
-                super::poll::release(_h);
-                if let Some(shared) = w.upgrade() {
-                    shared.end(true);
-                }
-            })
-            .ok();
+        self.cleanup = EnvHook::add(&env, (weak, handle), |(w, _h): (Weak<Shared>, u32)| {
+            // The poll handle on this thread's loop must be closed before the loop is.
+            #[cfg(unix)]
+            super::poll::release(_h);
+            if let Some(shared) = w.upgrade() {
+                shared.end(true);
+            }
+        });
         *self.notify.lock().unwrap_or_else(|e| e.into_inner()) = Some(on_event);
         let shared = self.shared.clone();
         let notify = self.notify.clone();
@@ -531,7 +530,7 @@ impl NativeClient {
         self.shared.end(true);
         unregister(std::mem::take(&mut self.handle));
         if let Some(hook) = self.cleanup.take() {
-            let _ = env.remove_env_cleanup_hook(hook);
+            hook.remove(&env);
         }
     }
 }

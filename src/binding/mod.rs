@@ -10,6 +10,7 @@
 
 mod client;
 mod client_calls;
+mod env_hook;
 mod error;
 mod fast_calls;
 mod packet;
