@@ -35,6 +35,12 @@ export declare class NativeClient {
   /** The packet id most recently handed out. */
   lastPacketId(): number
   /**
+   * Sends what waits behind the CONNACK (the offline queue, then the resubscription):
+   * JS calls it from its CONNACK handling, as MQTT.js's first `connect` listener sends
+   * its queue, so callbacks of queued messages come before the server can have them.
+   */
+  releaseQueue(): void
+  /**
    * Sends a PINGREQ now (MQTT.js `sendPing`, called by its keepalive timer); nothing
    * when not connected. JS reports it as sent itself, at once, as MQTT.js does.
    */
@@ -140,6 +146,8 @@ export interface NativeClientOptions {
    * PINGRESP; this side pings and times out only when JS is late (its thread blocked).
    */
   jsKeepalive?: boolean
+  /** After each CONNACK the offline queue waits for `releaseQueue`. */
+  holdQueue?: boolean
   /** MQTT.js `queueQoSZero`. */
   queueQosZero: boolean
   /** MQTT.js `resubscribe`. */

@@ -266,6 +266,7 @@ class MqttClient extends EventEmitter {
       connectTimeout: o.connectTimeout + NATIVE_CONNECT_TIMEOUT_MARGIN,
       reschedulePings: o.reschedulePings !== false,
       jsKeepalive: true,
+      holdQueue: true,
       queueQosZero: this.queueQoSZero !== false,
       resubscribe: o.resubscribe !== false,
       maxPacketSize: o.properties?.maximumPacketSize || 0,
@@ -429,10 +430,11 @@ class MqttClient extends EventEmitter {
     this.connected = true
     this._setupKeepaliveManager()
     this._firstConnection = false
-    // The offline queue went out with the CONNACK's handling (as MQTT.js's first `connect`
-    // listener sends it): empty for the program's listeners. As MQTT.js calls a queued
-    // publish's callback once the socket has taken the packet, before the peer can have it,
-    // these callbacks come before any I/O is handled.
+    // The offline queue (then the resubscription) goes out now, as MQTT.js's first
+    // `connect` listener sends it: empty for the program's listeners. As MQTT.js calls a
+    // queued publish's callback once the socket has taken the packet, before the peer can
+    // have it, these callbacks come before any I/O is handled.
+    this._native?.releaseQueue()
     const queued = this.queue
     this.queue = []
     for (const q of queued) process.nextTick(q.cb)

@@ -80,6 +80,8 @@ pub struct NativeClientOptions {
     /// JS runs MQTT.js's keepalive timer and sends the pings (`ping`), and is told of each
     /// PINGRESP; this side pings and times out only when JS is late (its thread blocked).
     pub js_keepalive: Option<bool>,
+    /// After each CONNACK the offline queue waits for `releaseQueue`.
+    pub hold_queue: Option<bool>,
     /// MQTT.js `queueQoSZero`.
     pub queue_qos_zero: bool,
     /// MQTT.js `resubscribe`.
@@ -298,6 +300,7 @@ impl NativeClient {
             (_, false) => PingPolicy::Steady,
         };
         so.queue_qos_zero = opts.queue_qos_zero;
+        so.hold_queue = opts.hold_queue.unwrap_or(false);
         so.resubscribe = opts.resubscribe;
         so.first_packet_id = opts.first_packet_id.clamp(1, 65_535) as u16;
         so.auto_use_topic_alias = opts.auto_use_topic_alias.unwrap_or(false);
@@ -439,6 +442,14 @@ impl NativeClient {
     #[napi(catch_unwind)]
     pub fn last_packet_id(&self) -> u32 {
         self.shared.command(|s, _| s.last_packet_id() as u32)
+    }
+
+    /// Sends what waits behind the CONNACK (the offline queue, then the resubscription):
+    /// JS calls it from its CONNACK handling, as MQTT.js's first `connect` listener sends
+    /// its queue, so callbacks of queued messages come before the server can have them.
+    #[napi(catch_unwind)]
+    pub fn release_queue(&self) {
+        self.shared.command(|s, now| s.release_queue(now));
     }
 
     /// Sends a PINGREQ now (MQTT.js `sendPing`, called by its keepalive timer); nothing

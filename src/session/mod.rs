@@ -50,6 +50,11 @@ pub struct Options {
     pub auto_use_topic_alias: bool,
     /// MQTT 5: assign topic aliases (least recently used first) [autoAssignTopicAlias].
     pub auto_assign_topic_alias: bool,
+    /// After a CONNACK, hold the offline queue (and the resubscription) until
+    /// [`Session::release_queue`]: an application that reports a queued message as sent
+    /// from its CONNACK handling does so before the server can have it, as MQTT.js does.
+    /// Until then, QoS 0 publishes, subscribes and unsubscribes join the queue.
+    pub hold_queue: bool,
 }
 
 impl Options {
@@ -65,6 +70,7 @@ impl Options {
             first_packet_id: 1,
             auto_use_topic_alias: false,
             auto_assign_topic_alias: false,
+            hold_queue: false,
         }
     }
 }
@@ -201,6 +207,10 @@ pub struct Session {
     transmit: VecDeque<Packet>,
     events: VecDeque<Event>,
     connected_before: bool,
+    /// The offline queue waits for [`Session::release_queue`] ([`Options::hold_queue`]).
+    queue_held: bool,
+    /// The resubscription waits with it.
+    resubscribe_pending: bool,
     /// The server's Maximum Packet Size from its last CONNACK (MQTT 5); None: no limit.
     server_max_packet: Option<u32>,
     /// The server's Receive Maximum from its last CONNACK (MQTT 5; 65,535 otherwise): how
@@ -245,6 +255,8 @@ impl Session {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             connected_before: false,
+            queue_held: false,
+            resubscribe_pending: false,
             server_max_packet: None,
             send_quota: u16::MAX,
             in_quota: HashSet::new(),
@@ -316,6 +328,7 @@ impl Session {
     /// unsent packets are dropped (they are rebuilt from the flows on reconnect).
     pub fn handle_connection_lost(&mut self) {
         self.transmit.clear();
+        self.queue_held = false;
         // Unacknowledged incoming QoS 2 messages are sent again by the server.
         self.incoming_qos2_pending.clear();
         self.in_quota.clear();
@@ -447,9 +460,9 @@ impl Session {
         }
         if p.qos == QoS::AtMostOnce {
             p.packet_id = 0;
-            if connected {
+            if self.sending() {
                 self.send(Packet::Publish(wire.unwrap_or(p)), now);
-            } else if self.opts.queue_qos_zero {
+            } else if self.opts.queue_qos_zero || connected {
                 self.offline.push_back(Queued::Publish(p));
             } else {
                 return Err(SessionError::NotConnected);
@@ -491,7 +504,7 @@ impl Session {
             self.subscriptions.retain(|x| x.0.filter != f.filter);
             self.subscriptions.push((f.clone(), s.properties.clone()));
         }
-        let connected = self.state == State::Connected;
+        let connected = self.sending();
         if connected {
             self.send(Packet::Subscribe(s.clone()), now);
         } else {
@@ -516,7 +529,7 @@ impl Session {
         u.packet_id = id;
         self.subscriptions
             .retain(|x| !u.filters.contains(&x.0.filter));
-        let connected = self.state == State::Connected;
+        let connected = self.sending();
         if connected {
             self.send(Packet::Unsubscribe(u.clone()), now);
         } else {
@@ -807,6 +820,18 @@ impl Session {
             };
             self.send(packet, now);
         }
+        if self.opts.hold_queue {
+            // The application sends them once it has handled the CONNACK (release_queue).
+            self.queue_held = true;
+            self.resubscribe_pending = resubscribe;
+            return Ok(());
+        }
+        self.send_offline(resubscribe, now);
+        Ok(())
+    }
+
+    /// What waits behind a CONNACK: the offline queue, then the resubscription.
+    fn send_offline(&mut self, resubscribe: bool, now: Instant) {
         while let Some(q) = self.offline.pop_front() {
             let packet = match q {
                 Queued::Publish(p) => Packet::Publish(p),
@@ -827,7 +852,21 @@ impl Session {
         if resubscribe {
             self.resubscribe(now);
         }
-        Ok(())
+    }
+
+    /// With [`Options::hold_queue`]: sends the offline queue and the resubscription that
+    /// wait behind the CONNACK, as MQTT.js's first `connect` listener sends its queue.
+    pub fn release_queue(&mut self, now: Instant) {
+        if self.state == State::Connected && self.queue_held {
+            self.queue_held = false;
+            let resubscribe = std::mem::take(&mut self.resubscribe_pending);
+            self.send_offline(resubscribe, now);
+        }
+    }
+
+    /// Connected, and the offline queue no longer held: new packets go out at once.
+    fn sending(&self) -> bool {
+        self.state == State::Connected && !self.queue_held
     }
 
     fn resubscribe(&mut self, now: Instant) {

@@ -791,3 +791,29 @@ fn offline_subscribes_should_go_with_qos0_publishes_in_call_order_after_the_stor
     );
     assert_eq!(h.session.queued(), 0);
 }
+
+#[test]
+fn a_held_queue_should_wait_for_release_then_go_in_order_before_new_packets() {
+    let mut opts = Options::new(connect(true, 60, ProtocolVersion::V4));
+    opts.hold_queue = true;
+    let mut h = Harness::new(opts);
+    h.publish("queued", QoS::AtMostOnce);
+    h.publish("stored", QoS::AtLeastOnce);
+    h.connect(false);
+    let topics = |sent: Vec<Packet>| -> Vec<String> {
+        sent.iter()
+            .map(|p| match p {
+                Packet::Publish(p) => p.topic.as_str().to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(topics(h.sent()), ["stored"], "flows go at once");
+    // Made before the application has handled the CONNACK: behind the queue.
+    h.publish("meanwhile", QoS::AtMostOnce);
+    assert!(h.sent().is_empty());
+    h.session.release_queue(h.now);
+    assert_eq!(topics(h.sent()), ["queued", "meanwhile"]);
+    h.publish("after", QoS::AtMostOnce);
+    assert_eq!(topics(h.sent()), ["after"]);
+}
