@@ -121,6 +121,9 @@ export declare function clientDrain(handle: number): [Uint32Array, Buffer, Array
  */
 export declare function encodePacket(tape: Uint32Array, data: Uint8Array, payload: Uint8Array, out: Uint8Array, outOffset: number, maxPacketSize: number): number
 
+/** The event kinds by name, for lib/native-events.js: the values are defined here only. */
+export declare function eventKinds(): Record<string, number>
+
 /** The per-message calls as an object of plain functions (see the module docs). */
 export declare function fastCalls(): { topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientReadWith(handle: number, drain: () => void): boolean }
 

@@ -839,4 +839,5 @@ module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeParser = nativeBinding.NativeParser
 module.exports.clientDrain = nativeBinding.clientDrain
 module.exports.encodePacket = nativeBinding.encodePacket
+module.exports.eventKinds = nativeBinding.eventKinds
 module.exports.fastCalls = nativeBinding.fastCalls

@@ -402,6 +402,12 @@ class MqttClient extends EventEmitter {
     this._native.ping()
   }
 
+  /** Before the keepalive timer gives up: the native side's queued events (a PINGRESP read
+   * while this thread was blocked) are handled first. */
+  _beforeKeepaliveTimeout () {
+    this._drain()
+  }
+
   /** No PINGRESP in time (the keepalive timer's third tick): as MQTT.js 5.16, the
    * connection is dropped (reconnecting as after a loss), then the error. */
   onKeepaliveTimeout () {

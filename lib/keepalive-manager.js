@@ -123,7 +123,13 @@ class KeepaliveManager {
     if (this.destroyed) return
     this.counter += 1
     if (this.counter === 2) this.client.sendPing()
-    else if (this.counter > 2) this.client.onKeepaliveTimeout()
+    else if (this.counter > 2) {
+      // After the JS thread was blocked, this overdue tick can come before the events the
+      // native side queued meanwhile (timers run first in libuv's loop): a PINGRESP among
+      // them restarts the count, so they are taken in first (mqtt-napi's client only).
+      this.client._beforeKeepaliveTimeout?.()
+      if (!this.destroyed && this.counter > 2) this.client.onKeepaliveTimeout()
+    }
   }
 
   /** Stops the timer (MQTT.js private). */

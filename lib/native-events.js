@@ -9,18 +9,10 @@ const { readPacket } = require('./packet-tape')
 const { openStream, endStream, writeStream } = require('./js-stream')
 const { handlePacket } = require('./handlers')
 
-// Native event kinds (src/binding/client.rs).
-const PACKET = 1
-const ERROR = 2
-const CLOSE = 3
-const RECONNECT = 4
-const FINISHED = 5
-const SENT = 6
-const RECEIVED = 7
-const WRITTEN = 8
-const OPEN_STREAM = 9
-const STREAM_WRITE = 10
-const STREAM_END = 11
+// The event kinds, defined once, in src/binding/client_tape.rs.
+const {
+  PACKET, ERROR, CLOSE, RECONNECT, FINISHED, SENT, RECEIVED, WRITTEN, OPEN_STREAM, STREAM_WRITE, STREAM_END
+} = require('./native').eventKinds()
 
 /**
  * Runs the queued batches (client._batches). If a listener throws, the rest of the batch

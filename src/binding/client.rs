@@ -13,29 +13,17 @@ use napi::Env;
 use napi_derive::napi;
 
 use super::client_calls::{register, unregister, Core};
+use super::client_tape::{read_owned, session_error};
 use super::env_hook::EnvHook;
 use super::error::{invalid_arg, Code, JsError};
-use super::tape::{Ranges, TapeReader, TapeWriter};
-use crate::codec::{Auth, Connect, Packet, PacketType, ProtocolVersion, QoS, MAX_PACKET_SIZE};
+use super::tape::TapeReader;
+use crate::codec::{Auth, Connect, Packet, ProtocolVersion, MAX_PACKET_SIZE};
 use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
 use crate::driver::js_stream::Feed;
-use crate::session::{Event, Options, PingPolicy, Session, SessionError};
+use crate::session::{Options, PingPolicy, Session};
 use crate::transport::socks;
 use crate::transport::tls::{self, TlsOptions};
 use crate::transport::ws::WsOptions;
-
-/// Event kinds on the drained tape; a PACKET is followed by a packet record.
-pub(super) const PACKET: u32 = 1;
-pub(super) const ERROR: u32 = 2;
-pub(super) const CLOSE: u32 = 3;
-pub(super) const RECONNECT: u32 = 4;
-pub(super) const FINISHED: u32 = 5;
-pub(super) const SENT: u32 = 6;
-pub(super) const RECEIVED: u32 = 7;
-pub(super) const WRITTEN: u32 = 8;
-pub(super) const OPEN_STREAM: u32 = 9;
-pub(super) const STREAM_WRITE: u32 = 10;
-pub(super) const STREAM_END: u32 = 11;
 
 /// The I/O runtime shared by every client of the process (one thread: the work per packet
 /// is small). Failing to start it is reported to JS, not panicked on.
@@ -263,18 +251,6 @@ fn ms(v: f64) -> Duration {
     } else {
         0
     })
-}
-
-pub(super) fn session_error(e: SessionError) -> JsError {
-    let code = match e {
-        SessionError::NoPacketId | SessionError::PacketIdInUse(_) => "ERR_MQTT_PACKET_ID",
-        SessionError::NotConnected => "ERR_MQTT_CLIENT_DISCONNECTED",
-        SessionError::NotRestorable => "ERR_INVALID_ARG_VALUE",
-        SessionError::TopicAlias(_) => "ERR_MQTT_TOPIC_ALIAS",
-        SessionError::PacketTooLarge { .. } => "ERR_MQTT_PACKET_TOO_LARGE",
-        _ => "ERR_MQTT_PROTOCOL",
-    };
-    napi::Error::new(Code(code), e.to_string())
 }
 
 #[napi]
@@ -551,64 +527,5 @@ impl Drop for NativeClient {
         if self.handle != 0 {
             unregister(self.handle);
         }
-    }
-}
-
-/// Reads one packet record from JS memory into a packet that owns all its bytes: the
-/// record's bytes are copied once, and the packet's fields are slices of that copy.
-pub(super) fn read_owned(tape: &[u32], data: &[u8], payload: &[u8]) -> Result<Packet, JsError> {
-    let (_, packet) = TapeReader::new(
-        tape,
-        Bytes::copy_from_slice(data),
-        Bytes::copy_from_slice(payload),
-    )
-    .packet()
-    .map_err(invalid_arg)?;
-    Ok(packet)
-}
-
-pub(super) fn write_packet(
-    words: &mut Vec<u32>,
-    bytes: &mut Vec<u8>,
-    large: Option<&mut Vec<bytes::Bytes>>,
-    p: &Packet,
-    version: ProtocolVersion,
-) {
-    let body = p.body_len(version);
-    TapeWriter {
-        words,
-        ranges: Ranges::Copied(bytes),
-        large,
-    }
-    .packet(p, version, p.first_byte(), body);
-}
-
-/// The packet id a command needs the session to track, if any.
-pub(super) fn packet_id_mut(p: &mut Packet) -> Option<&mut u16> {
-    match p {
-        Packet::Publish(p) if p.qos != QoS::AtMostOnce => Some(&mut p.packet_id),
-        Packet::Subscribe(p) => Some(&mut p.packet_id),
-        Packet::Unsubscribe(p) => Some(&mut p.packet_id),
-        _ => None,
-    }
-}
-
-/// The packet that carries a session event to JS.
-pub(super) fn event_packet(e: Event) -> Packet {
-    match e {
-        Event::Connected(c) | Event::Refused(c) => Packet::ConnAck(c),
-        Event::Publish(p) => Packet::Publish(p),
-        Event::PubRel(a) => Packet::PubRel(a),
-        Event::Published { ack, kind, .. } => match kind {
-            PacketType::PubRec => Packet::PubRec(ack),
-            PacketType::PubComp => Packet::PubComp(ack),
-            _ => Packet::PubAck(ack),
-        },
-        Event::Released(a) => Packet::PubRec(a),
-        Event::SubAck(s) => Packet::SubAck(s),
-        Event::UnsubAck(u) => Packet::UnsubAck(u),
-        Event::Disconnect(d) => Packet::Disconnect(d),
-        Event::Auth(a) => Packet::Auth(a),
-        Event::PingResp => Packet::PingResp,
     }
 }

@@ -14,7 +14,7 @@ use napi::bindgen_prelude::{BufferSlice, Uint32Array};
 use napi::Env;
 use napi_derive::napi;
 
-use super::client::{
+use super::client_tape::{
     event_packet, packet_id_mut, read_owned, session_error, write_packet, CLOSE, ERROR, FINISHED,
     OPEN_STREAM, PACKET, RECEIVED, RECONNECT, SENT, STREAM_END, STREAM_WRITE, WRITTEN,
 };

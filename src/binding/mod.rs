@@ -10,6 +10,7 @@
 
 mod client;
 mod client_calls;
+mod client_tape;
 mod env_hook;
 mod error;
 mod fast_calls;
