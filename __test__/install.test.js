@@ -26,3 +26,15 @@ test('without its addon, require fails with ERR_MQTT_NAPI_NO_BINARY and advice f
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('the version is the MQTT.js API it implements, so `mqtt@npm:mqtt-napi` satisfies `mqtt@^5` peer ranges', { skip: upstream && 'mqtt-napi only' }, () => {
+  const pkg = require('../package.json')
+  const { MQTTJS_VERSION } = require('..')
+  // ^5.0.0: major 5, no prerelease tag (a prerelease satisfies no such range).
+  const [, major, minor] = /^(\d+)\.(\d+)\.\d+$/.exec(pkg.version) || []
+  assert.strictEqual(major, '5', pkg.version)
+  assert.strictEqual(`${major}.${minor}`, MQTTJS_VERSION.split('.').slice(0, 2).join('.'))
+  for (const dir of require('node:fs').readdirSync(path.join(__dirname, '..', 'npm'))) {
+    assert.strictEqual(require(`../npm/${dir}/package.json`).version, pkg.version, `npm/${dir}`)
+  }
+})
