@@ -2,8 +2,9 @@
 'use strict'
 
 // One handler per incoming packet kind, as MQTT.js's handlers/index: the keepalive count
-// starts again on every ack (with reschedulePings) and on every PINGRESP; the publish itself
-// does not move it (MQTT.js issue 1861).
+// starts again on every ack (with reschedulePings) and on every PINGRESP. An incoming PUBLISH
+// does not move it: the broker counts only what the client sends, so a client that only
+// receives must still ping within the keepalive or be dropped.
 
 const { handleConnack } = require('./connack')
 const { handlePublish } = require('./publish')

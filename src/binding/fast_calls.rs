@@ -73,6 +73,7 @@ unsafe fn args<const N: usize>(
 /// `v` is a live value of `env`.
 unsafe fn u32_arg(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<u32, Thrown> {
     let mut out = 0u32;
+    // SAFETY: `v` is a live value of `env` (this fn's contract); `out` is a live local.
     match unsafe { sys::napi_get_value_uint32(env, v, &mut out) } {
         sys::Status::napi_ok => Ok(out),
         _ => Err(bad(what)),
@@ -199,6 +200,7 @@ unsafe fn run(
 /// `env` is the environment of the running callback.
 unsafe fn number(env: sys::napi_env, v: f64) -> Result<sys::napi_value, Thrown> {
     let mut out = ptr::null_mut();
+    // SAFETY: `env` is the running callback's (this fn's contract); `out` is a live local.
     match unsafe { sys::napi_create_double(env, v, &mut out) } {
         sys::Status::napi_ok => Ok(out),
         _ => Err(Thrown(
@@ -213,6 +215,8 @@ unsafe extern "C" fn client_publish(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [h, topic, payload, flags, id] = args::<5>(env, info)?;
@@ -233,6 +237,8 @@ unsafe extern "C" fn topic_id(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [topic] = args::<1>(env, info)?;
@@ -247,6 +253,8 @@ unsafe extern "C" fn client_publish_topic(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [h, topic, payload, flags, id] = args::<5>(env, info)?;
@@ -267,6 +275,8 @@ unsafe extern "C" fn client_send(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [h, tape, data, payload] = args::<4>(env, info)?;
@@ -286,6 +296,8 @@ unsafe extern "C" fn client_ack(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [h, id, qos, rc] = args::<4>(env, info)?;
@@ -305,6 +317,8 @@ unsafe extern "C" fn client_complete(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [h, id] = args::<2>(env, info)?;
@@ -319,6 +333,8 @@ unsafe extern "C" fn client_flush(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [h] = args::<1>(env, info)?;
@@ -333,6 +349,8 @@ unsafe extern "C" fn client_write_mark(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [h] = args::<1>(env, info)?;
@@ -347,6 +365,8 @@ unsafe extern "C" fn client_read_with(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
+    // `args` and the argument readers below require; they run on this JS thread only.
     unsafe {
         run(env, || {
             let [h, func] = args::<2>(env, info)?;

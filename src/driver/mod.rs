@@ -1,5 +1,5 @@
-//! Small tokio loops joining a session to a transport. The client's is in `client`; the
-//! server connection's arrives with the server work (issue 5).
+//! Small tokio loops joining a session to a transport: the client's, in `client`. (The
+//! server side's connections are JS streams over the native codec, see `lib/connection.js`.)
 
 #[cfg(unix)]
 pub mod app_read;
