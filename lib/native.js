@@ -3,16 +3,13 @@
 // Loads the native addon once, with a message a person can act on when it is missing.
 
 const path = require('path')
+const { installedName } = require('./package-name')
 
 let native
 try {
   native = require('../binding.js')
 } catch (err) {
-  // The name the package is installed under: `mqtt` when installed as mqtt@npm:mqtt-napi,
-  // and `npm rebuild` takes that name.
-  const parts = path.join(__dirname, '..').split(path.sep)
-  const at = parts.lastIndexOf('node_modules')
-  const name = at >= 0 && at < parts.length - 1 ? parts.slice(at + 1).join('/') : 'mqtt-napi'
+  const name = installedName(path.join(__dirname, '..'))
   const e = new Error(
     'mqtt-napi: the native addon could not be loaded for ' +
       `${process.platform}-${process.arch} (Node ${process.version}). ` +

@@ -1,14 +1,45 @@
 'use strict'
 
-// npm's install hook. A prebuilt binary (from an npm/ platform package) or an addon built
-// earlier is used as it is; otherwise, with Rust present, the addon is built from source.
-// Without either, the install still succeeds and require('mqtt-napi') explains what to do.
+// npm's install hook. A prebuilt binary (from the npm/ platform package npm installed as an
+// optional dependency) or an addon built earlier is used as it is; otherwise, with Rust
+// present, the addon is built from source. Without either, the install still succeeds and
+// require() explains what to do.
+//
+// npm hides an install script's output unless it fails, and a source build takes minutes, so
+// progress lines go to stderr and, when stderr is not a terminal (npm's case), also to the
+// terminal itself (/dev/tty) where there is one.
+//
+// Environment: MQTT_NAPI_SKIP_BUILD=1 skips the build; MQTT_NAPI_BUILD_PROFILE names the cargo
+// profile of a package install's build (default release; `fast` skips LTO: quicker build,
+// somewhat slower addon).
 
-const { spawnSync } = require('child_process')
+const { spawn, spawnSync } = require('child_process')
 const fs = require('fs')
+const os = require('os')
 const path = require('path')
+const readline = require('readline')
+const { installedName } = require('../lib/package-name')
+const { platformArchABI } = require('./platform.js')
 
 const root = path.join(__dirname, '..')
+
+let tty = null
+if (!process.stderr.isTTY) {
+  try {
+    tty = fs.openSync('/dev/tty', 'w')
+  } catch {}
+}
+
+function say (line) {
+  process.stderr.write(`${line}\n`)
+  if (tty !== null) {
+    try {
+      fs.writeSync(tty, `${line}\n`)
+    } catch {
+      tty = null
+    }
+  }
+}
 
 function hasBinary () {
   try {
@@ -19,41 +50,95 @@ function hasBinary () {
   }
 }
 
-if (process.env.MQTT_NAPI_SKIP_BUILD === '1' || hasBinary()) process.exit(0)
-
-const cargo = spawnSync('cargo', ['--version'], { stdio: 'ignore' })
-if (cargo.error || cargo.status !== 0) {
-  process.stderr.write(
-    `mqtt-napi: no prebuilt binary for ${process.platform}-${process.arch} and no Rust toolchain found.\n` +
-      'Install Rust from https://rustup.rs and run `npm rebuild mqtt-napi`, or use the `mqtt` package.\n'
-  )
-  process.exit(0)
+function hasCargo () {
+  const r = spawnSync('cargo', ['--version'], { stdio: 'ignore' })
+  return !r.error && r.status === 0
 }
 
-if (!fs.existsSync(path.join(root, 'Cargo.toml'))) process.exit(0)
+// In a checkout (dev dependencies present): the napi CLI, which also writes binding.js and
+// binding.d.ts, with the quick optimized profile.
+function buildCheckout (napiCli) {
+  say('mqtt-napi: building the native addon (profile fast)...')
+  const args = [napiCli, 'build', '--platform', '--profile', 'fast', '--js', 'binding.js', '--dts', 'binding.d.ts']
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' })
+  return r.status === 0
+}
 
-// A git checkout builds the quick optimized profile (no LTO); a package install builds the
-// release profile that ships.
-function profileArgs () {
-  return fs.existsSync(path.join(root, '.git')) ? ['--profile', 'fast'] : ['--release']
+// In a package install: cargo alone, in a temporary target directory removed afterwards (a
+// build leaves hundreds of megabytes there), with a progress line every few crates.
+function buildPackage () {
+  const profile = process.env.MQTT_NAPI_BUILD_PROFILE || 'release'
+  const ownTarget = !process.env.CARGO_TARGET_DIR
+  const targetDir = process.env.CARGO_TARGET_DIR || fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-build-'))
+  const started = Date.now()
+  const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`
+  say(`mqtt-napi: no prebuilt binary for ${platformArchABI()}; building it from source with cargo (profile ${profile}, a few minutes)...`)
+  const child = spawn('cargo', ['build', '--lib', '--locked', '--profile', profile, '--message-format=json-render-diagnostics'], {
+    cwd: root,
+    env: { ...process.env, CARGO_TARGET_DIR: targetDir },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  let crates = 0
+  let library = null
+  let lastSaid = Date.now()
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    let msg
+    try {
+      msg = JSON.parse(line)
+    } catch {
+      return
+    }
+    if (msg.reason !== 'compiler-artifact') return
+    crates++
+    if (msg.target && msg.target.name === 'mqtt_napi') {
+      library = (msg.filenames || []).find((f) => /\.(so|dylib|dll)$/.test(f)) || library
+    }
+    if (crates % 20 === 0 || Date.now() - lastSaid > 15000) {
+      lastSaid = Date.now()
+      say(`mqtt-napi: compiled ${crates} crates (${elapsed()})`)
+    }
+  })
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      say(`mqtt-napi: could not run cargo: ${err.message}`)
+      resolve(false)
+    })
+    child.on('close', (code) => {
+      let ok = code === 0 && library !== null
+      if (ok) {
+        fs.copyFileSync(library, path.join(root, `mqtt-napi.${platformArchABI()}.node`))
+        say(`mqtt-napi: built the native addon in ${elapsed()}`)
+      }
+      if (ownTarget) fs.rmSync(targetDir, { recursive: true, force: true })
+      if (ok && !hasBinary()) {
+        say('mqtt-napi: the built addon does not load')
+        ok = false
+      }
+      resolve(ok)
+    })
+  })
 }
-process.stderr.write('mqtt-napi: building the native addon from source (a few minutes)...\n')
-const napiCli = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
-const args = fs.existsSync(napiCli)
-  ? [napiCli, 'build', '--platform', ...profileArgs(), '--js', 'binding.js', '--dts', 'binding.d.ts']
-  : null
-const r = args
-  ? spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' })
-  : spawnSync('cargo', ['build', '--release'], { cwd: root, stdio: 'inherit' })
-if (r.status !== 0) {
-  process.stderr.write('mqtt-napi: the source build failed; see the messages above.\n')
-  process.exit(1)
+
+async function main () {
+  if (process.env.MQTT_NAPI_SKIP_BUILD === '1' || hasBinary()) return 0
+  const name = installedName(root)
+  if (!hasCargo()) {
+    say(
+      `mqtt-napi: no prebuilt binary for ${platformArchABI()} and no Rust toolchain found. ` +
+        `Install Rust from https://rustup.rs and run \`npm rebuild ${name}\` in your project, or use the \`mqtt\` package.`
+    )
+    return 0
+  }
+  if (!fs.existsSync(path.join(root, 'Cargo.toml'))) return 0
+  const napiCli = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
+  const ok = fs.existsSync(napiCli) && fs.existsSync(path.join(root, '.git')) ? buildCheckout(napiCli) : await buildPackage()
+  if (!ok) {
+    say(`mqtt-napi: the source build failed; see the messages above (\`npm rebuild ${name} --foreground-scripts\` shows all of them).`)
+    return 1
+  }
+  return 0
 }
-if (!args) {
-  // Without the napi CLI (a user install), place the library where binding.js looks.
-  const ext = process.platform === 'win32' ? 'dll' : process.platform === 'darwin' ? 'dylib' : 'so'
-  const prefix = process.platform === 'win32' ? '' : 'lib'
-  const built = path.join(root, 'target', 'release', `${prefix}mqtt_napi.${ext}`)
-  const { platformArchABI } = require('./platform.js')
-  fs.copyFileSync(built, path.join(root, `mqtt-napi.${platformArchABI()}.node`))
-}
+
+main().then((code) => {
+  process.exitCode = code
+})
