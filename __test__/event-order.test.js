@@ -147,7 +147,7 @@ test('after a reconnect the offline queue goes before the resubscription', { tim
   }
 })
 
-test('the connect timeout runs on JS timers, as MQTT.js: a test\'s fake timers drive it', { timeout: 20000 }, async (t) => {
+test('the connect timeout runs on JS timers, as MQTT.js: a test\'s fake timers drive it', { timeout: 20000, skip: impl.noMockTimers }, async (t) => {
   const fb = await fakeBroker(() => {}) // never answers
   t.mock.timers.enable({ apis: ['setTimeout'] })
   const c = mqtt.connect({ host: '127.0.0.1', port: fb.port, connectTimeout: 8000, reconnectPeriod: 0 })

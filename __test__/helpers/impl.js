@@ -5,10 +5,25 @@
 const path = require('path')
 
 const upstream = process.env.MQTT_IMPL === 'mqtt'
+
+// node:test's fake timers as the tests use them (t.mock.timers.enable({ apis })) came in Node
+// 20.11 (Node 18 has an older form); tests that need them skip, with this reason, elsewhere.
+function mockTimersWork () {
+  const { mock } = require('node:test')
+  try {
+    mock.timers.enable({ apis: ['setTimeout'] })
+    mock.timers.reset()
+    return true
+  } catch {
+    return false
+  }
+}
+const noMockTimers = mockTimersWork() ? false : `node:test fake timers with { apis } need Node 20.11+ (this is ${process.version})`
 const root = path.join(__dirname, '..', '..')
 
 module.exports = {
   upstream,
+  noMockTimers,
   name: upstream ? 'mqtt' : 'mqtt-napi',
   mqtt: () => (upstream ? require('mqtt') : require(root)),
   packet: () => (upstream ? require('mqtt-packet') : require(path.join(root, 'packet.js')))

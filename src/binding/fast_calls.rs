@@ -92,8 +92,15 @@ unsafe fn bytes_arg<'a>(
 ) -> Result<&'a [u8], Thrown> {
     let mut data = ptr::null_mut();
     let mut len = 0usize;
-    // SAFETY: `env` is the running callback's; the out-pointers are locals that live across
-    // the call. A non-Buffer `v` fails with a status, checked here.
+    let mut is_buffer = false;
+    // SAFETY: `env` is the running callback's; the out-pointer is a local that lives across
+    // the call. Asked first because Node 18's napi_get_buffer_info aborts the process on a
+    // value that is not an ArrayBufferView instead of returning napi_invalid_arg.
+    if unsafe { sys::napi_is_buffer(env, v, &mut is_buffer) } != sys::Status::napi_ok || !is_buffer
+    {
+        return Err(bad(what));
+    }
+    // SAFETY: as above; `v` is an ArrayBufferView, checked just before.
     if unsafe { sys::napi_get_buffer_info(env, v, &mut data, &mut len) } != sys::Status::napi_ok {
         return Err(bad(what));
     }
