@@ -180,6 +180,13 @@ export interface NativeClientOptions {
   appReconnects?: boolean
 }
 
+/**
+ * Bytes the C allocator has handed out and not had back (glibc's `mallinfo2().uordblks`):
+ * native memory alone, unlike RSS, which also holds V8's heap reservation and pages the
+ * allocator keeps. `-1` where glibc is not the C library.
+ */
+export declare function nativeHeapBytes(): number
+
 /** A SOCKS proxy (MQTT.js `socksProxy`, parsed in JS as MQTT.js parses it). */
 export interface NativeSocksOptions {
   /** The proxy's host. */

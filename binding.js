@@ -841,3 +841,4 @@ module.exports.clientDrain = nativeBinding.clientDrain
 module.exports.encodePacket = nativeBinding.encodePacket
 module.exports.eventKinds = nativeBinding.eventKinds
 module.exports.fastCalls = nativeBinding.fastCalls
+module.exports.nativeHeapBytes = nativeBinding.nativeHeapBytes

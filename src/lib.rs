@@ -17,3 +17,25 @@ pub mod session;
 pub mod transport;
 
 mod binding;
+
+/// Entry points for the fuzz targets in `fuzz/`; not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::codec::{Packet, ProtocolVersion};
+
+    /// Reads records from a tape as the native client reads what JS hands it (`send`,
+    /// `restore`, `new`), until the tape ends or a record is refused.
+    pub fn read_tape(
+        words: &[u32],
+        data: &[u8],
+        payload: &[u8],
+    ) -> Vec<Result<(ProtocolVersion, Packet), String>> {
+        crate::binding::fuzz_read_tape(words, data, payload)
+    }
+
+    /// Writes `p` as a tape record with its byte fields copied out (as a drain does), and
+    /// returns the words and the bytes they range over.
+    pub fn write_tape(p: &Packet, level: ProtocolVersion) -> (Vec<u32>, Vec<u8>) {
+        crate::binding::fuzz_write_tape(p, level)
+    }
+}

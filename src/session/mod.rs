@@ -397,6 +397,11 @@ impl Session {
     }
 
     fn send(&mut self, p: Packet, now: Instant) {
+        // After DISCONNECT nothing more goes out [MQTT-3.14.4-1]: an acknowledgement the
+        // application makes after ending is dropped.
+        if self.state == State::Ended {
+            return;
+        }
         self.keepalive.on_send(now);
         self.transmit.push_back(p);
     }

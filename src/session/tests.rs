@@ -817,3 +817,16 @@ fn a_held_queue_should_wait_for_release_then_go_in_order_before_new_packets() {
     h.publish("after", QoS::AtMostOnce);
     assert_eq!(topics(h.sent()), ["after"]);
 }
+
+#[test]
+fn nothing_should_be_sent_after_disconnect() {
+    // Found by fuzzing: an acknowledgement the application made after ending went out after
+    // DISCONNECT [MQTT-3.14.4-1].
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.session.disconnect(Disconnect::default(), h.now);
+    assert!(matches!(h.sent()[..], [Packet::Disconnect(_)]));
+    h.session.complete_incoming(1, h.now);
+    h.session.ack_incoming(2, QoS::AtLeastOnce, 0, h.now);
+    assert!(h.sent().is_empty());
+}
