@@ -18,8 +18,9 @@ use super::env_hook::EnvHook;
 use super::error::{invalid_arg, Code, JsError};
 use super::tape::TapeReader;
 use crate::codec::{Auth, Connect, Packet, ProtocolVersion, MAX_PACKET_SIZE};
-use crate::driver::client::{self as driver, ClientEvent, Config, Shared};
-use crate::driver::js_stream::Feed;
+use crate::driver::client::{self as driver, Config};
+use crate::driver::io::Failure;
+use crate::driver::shared::{ClientEvent, Feed, Observe, Shared};
 use crate::session::{Options, PingPolicy, Session};
 use crate::transport::socks;
 use crate::transport::tls::{self, TlsOptions};
@@ -141,7 +142,7 @@ pub struct NativeSocksOptions {
     pub error: Option<String>,
 }
 
-fn socks_proxy(s: NativeSocksOptions) -> Result<socks::Proxy, driver::Failure> {
+fn socks_proxy(s: NativeSocksOptions) -> Result<socks::Proxy, Failure> {
     if let Some(message) = s.error {
         return Err(("SOCKS", message));
     }
@@ -201,7 +202,7 @@ pub struct NativeTlsOptions {
     pub alpn_protocols: Option<Vec<String>>,
 }
 
-fn tls_setup(t: NativeTlsOptions) -> Result<driver::TlsSetup, driver::Failure> {
+fn tls_setup(t: NativeTlsOptions) -> Result<driver::TlsSetup, Failure> {
     let opts = TlsOptions {
         ca: t
             .ca
@@ -398,7 +399,7 @@ impl NativeClient {
     /// (`received`), for MQTT.js's `packetsend` and `packetreceive` events.
     #[napi(catch_unwind)]
     pub fn observe(&self, sent: bool, received: bool) {
-        self.shared.observe(driver::Observe { sent, received });
+        self.shared.observe(Observe { sent, received });
     }
 
     /// The key to pass to the per-message functions (`clientSend`, `clientAck`...).

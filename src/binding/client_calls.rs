@@ -23,7 +23,7 @@ use super::tape::OUT_OF_LINE;
 use bytes::Bytes;
 
 use crate::codec::{MqttStr, Packet, Properties, ProtocolVersion, Publish, QoS, MAX_PACKET_SIZE};
-use crate::driver::client::{ClientEvent, Shared};
+use crate::driver::shared::{ClientEvent, Shared};
 use crate::session::{Event, Session, SessionError};
 
 /// What the per-message calls need of a client.

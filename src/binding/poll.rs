@@ -24,8 +24,9 @@ use std::sync::{Arc, OnceLock};
 
 use napi::sys;
 
-use crate::driver::app_read::{AppReadOutcome, AppSocket, ReadThread};
-use crate::driver::client::Shared;
+use crate::driver::app_read::AppReadOutcome;
+use crate::driver::io::AppSocket;
+use crate::driver::shared::{ReadThread, Shared};
 
 type Handle = *mut c_void;
 type PollCb = unsafe extern "C" fn(Handle, c_int, c_int);

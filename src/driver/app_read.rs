@@ -30,11 +30,9 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use super::client::{io_failure, Failure, Inner, Shared};
+use super::io::{io_failure, AppSocket, Failure};
+use super::shared::{AppRead, Inner, ReadThread, Shared};
 use crate::codec::Decoder;
-
-/// A TCP socket read on the application's thread; tokio only waits for it to be writable.
-pub type AppSocket = AsyncFd<std::net::TcpStream>;
 
 /// Most bytes one read on the application's thread takes before it lets the event loop
 /// run other work (the poll handle fires again while more waits).
@@ -52,33 +50,6 @@ const QUIET_BYTES: usize = 4096;
 
 /// After this many quiet reads in a row the application's thread reads again.
 const QUIET_READS: u8 = 4;
-
-/// Which thread reads a client's plain TCP connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadThread {
-    /// The I/O task, always (also where the application cannot watch sockets).
-    Io,
-    /// The application's thread while the connection is quiet, the I/O thread while
-    /// data streams in.
-    Adaptive,
-    /// The application's thread, always.
-    App,
-}
-
-/// The reading state of a connection read on the application's thread.
-pub(super) struct AppRead {
-    sock: Arc<AppSocket>,
-    buf: BytesMut,
-    decoder: Decoder,
-    /// Which connection: a poll handle of an earlier one must stop.
-    id: u64,
-    /// Set when the connection ended (clean close or failure), for the I/O task.
-    end: Option<Result<(), Failure>>,
-    /// The I/O task reads now (data streams in); the application's poll handle is stopped.
-    io: bool,
-    /// Quiet reads in a row by the I/O task (see [`QUIET_READS`]).
-    quiet: u8,
-}
 
 /// What a read on the application's thread did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,17 +13,8 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::client::{ClientEvent, Shared};
+use super::shared::{ClientEvent, Feed, Shared};
 use crate::transport::copy_pending;
-
-/// What JS feeds from its Duplex.
-#[derive(Debug)]
-pub enum Feed {
-    /// Bytes the Duplex read.
-    Data(Bytes),
-    /// The Duplex ended, closed or failed (JS reports the error itself).
-    End,
-}
 
 /// One connection over a JS Duplex, as a byte stream for the driver.
 pub struct JsStream {

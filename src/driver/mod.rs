@@ -4,5 +4,7 @@
 #[cfg(unix)]
 pub mod app_read;
 pub mod client;
+pub mod io;
 pub mod js_stream;
+pub mod shared;
 pub mod writer;

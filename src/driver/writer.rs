@@ -13,7 +13,7 @@ use tokio::io::{AsyncWriteExt, WriteHalf};
 use tokio::net::tcp::OwnedWriteHalf;
 
 #[cfg(unix)]
-use super::app_read::AppSocket;
+use super::io::AppSocket;
 use crate::transport::Stream;
 
 /// A TCP socket that other threads may write to while the writer task is idle.

@@ -1,0 +1,467 @@
+//! The state a client's threads share: the session, the bytes waiting to be written and
+//! the events waiting for the application, behind one mutex ([`Shared`]), and the commands
+//! that run on the caller's thread under it. The connection loop (`client.rs`) and the
+//! reader on the application's thread (`app_read.rs`) are built on this file; it names
+//! neither.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Notify;
+
+#[cfg(unix)]
+use super::io::AppSocket;
+use super::io::{session_failure, Failure};
+use super::writer::{self, Direct};
+use crate::codec::{DecodeError, Decoder, Packet};
+use crate::session::{Event, Session};
+
+/// Reading pauses while this many events wait for the application...
+const MAX_PENDING_EVENTS: usize = 8192;
+/// ...or this many bytes of received topics and payloads: memory stays bounded when the
+/// application is slower than the network (the server's TCP window does the rest).
+const MAX_PENDING_BYTES: usize = 8 << 20;
+
+/// What JS feeds from its Duplex.
+#[derive(Debug)]
+pub enum Feed {
+    /// Bytes the Duplex read.
+    Data(Bytes),
+    /// The Duplex ended, closed or failed (JS reports the error itself).
+    End,
+}
+
+/// Which thread reads a client's plain TCP connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadThread {
+    /// The I/O task, always (also where the application cannot watch sockets).
+    Io,
+    /// The application's thread while the connection is quiet, the I/O thread while
+    /// data streams in.
+    Adaptive,
+    /// The application's thread, always.
+    App,
+}
+
+/// The reading state of a connection read on the application's thread.
+pub(super) struct AppRead {
+    pub(super) sock: Arc<AppSocket>,
+    pub(super) buf: BytesMut,
+    pub(super) decoder: Decoder,
+    /// Which connection: a poll handle of an earlier one must stop.
+    pub(super) id: u64,
+    /// Set when the connection ended (clean close or failure), for the I/O task.
+    pub(super) end: Option<Result<(), Failure>>,
+    /// The I/O task reads now (data streams in); the application's poll handle is stopped.
+    pub(super) io: bool,
+    /// Quiet reads in a row by the I/O task (see [`QUIET_READS`]).
+    pub(super) quiet: u8,
+}
+
+/// What the application is told, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// A session event (packets the application handles).
+    Session(Event),
+    /// A connection failed or broke; `code` is errno-style or an MQTT error code.
+    Error {
+        /// `ECONNREFUSED`, `ERR_KEEPALIVE_TIMEOUT`, `ERR_MQTT_MALFORMED`...
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
+    /// The connection closed.
+    Close,
+    /// A new connection attempt begins.
+    Reconnect,
+    /// The driver stopped for good (after `end`, or without reconnecting).
+    Finished,
+    /// A packet was queued for writing (only while `observe.sent` is on).
+    Sent(Packet),
+    /// A packet arrived, before the session handles it (only while `observe.received`).
+    Received(Packet),
+    /// The bytes queued up to mark `upto` (see [`Shared::write_mark`]) are settled:
+    /// written to the socket, or `dropped` with a connection that closed before.
+    Written {
+        /// Count of bytes queued since the client started.
+        upto: u64,
+        /// True when the bytes since the previous report were discarded, not written.
+        dropped: bool,
+    },
+    /// JS opens a new Duplex for a connection attempt (`js_stream` only).
+    OpenStream,
+    /// Bytes for JS to write to its Duplex.
+    StreamWrite(Bytes),
+    /// JS ends its Duplex: the driver is done with it.
+    StreamEnd,
+}
+
+/// Which packets to copy into events for the application (MQTT.js `packetsend` and
+/// `packetreceive`); off unless someone listens, as copying costs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Observe {
+    /// Report every packet written.
+    pub sent: bool,
+    /// Report every packet read.
+    pub received: bool,
+}
+
+/// State shared by the application's thread and the I/O tasks.
+pub struct Inner {
+    /// The protocol state.
+    pub session: Session,
+    /// Encoded packets waiting for the writer.
+    pub out: BytesMut,
+    /// Events waiting for the application.
+    pub events: Vec<ClientEvent>,
+    pub(super) signaled: bool,
+    /// Bytes were queued by deferred commands without waking the writer yet.
+    unkicked: bool,
+    /// Bytes of topics and payloads in `events`.
+    pending_bytes: usize,
+    observe: Observe,
+    /// Bytes ever queued for writing, and ever settled (written or discarded).
+    queued: u64,
+    written: u64,
+    /// The highest mark the application waits for; 0 when none.
+    watch: u64,
+    pub(super) ending: bool,
+    pub(super) force: bool,
+    drop_connection: bool,
+    /// The connection's socket, for writing from the thread that queued (plain TCP only).
+    pub(super) direct: Option<Direct>,
+    /// The writer task holds bytes taken from `out` that are not written yet.
+    pub(super) writing: bool,
+    /// Where JS feeds its Duplex's bytes, while a JS-stream connection is open.
+    pub(super) feed: Option<UnboundedSender<Feed>>,
+    /// The broker the application asked to reconnect to (`app_reconnects`).
+    pub(super) next_server: Option<(String, u16)>,
+    /// Local and remote address of the current TCP connection (Node's socket fields).
+    pub(super) addresses: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
+    /// Which thread reads plain TCP sockets (see [`super::app_read`]).
+    #[cfg(unix)]
+    pub(super) read_thread: ReadThread,
+    /// The current connection's state when the application reads it.
+    #[cfg(unix)]
+    pub(super) app: Option<AppRead>,
+    /// Counts connections read by the application.
+    #[cfg(unix)]
+    pub(super) app_id: u64,
+    /// A read on the application's thread is running: it delivers events itself.
+    pub(super) in_app_read: bool,
+    /// When the I/O task's timer for a connection read by the application fires: a read
+    /// that makes the session's next deadline earlier wakes the task to re-arm it.
+    #[cfg(unix)]
+    pub(super) app_timer: Option<Instant>,
+}
+
+/// The shared half of a client; see the module docs.
+pub struct Shared {
+    inner: Mutex<Inner>,
+    pub(super) writer: Notify,
+    pub(super) wake: Notify,
+    /// Signalled when the application drained the events (reading may resume).
+    pub(super) drained: Notify,
+    pub(super) notify: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Shared {
+    /// `notify` is called (from any thread) when events become available after a drain.
+    pub fn new(session: Session, notify: Box<dyn Fn() + Send + Sync>) -> Arc<Self> {
+        Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                session,
+                out: BytesMut::new(),
+                events: Vec::new(),
+                signaled: false,
+                unkicked: false,
+                pending_bytes: 0,
+                observe: Observe::default(),
+                queued: 0,
+                written: 0,
+                watch: 0,
+                ending: false,
+                force: false,
+                drop_connection: false,
+                direct: None,
+                writing: false,
+                feed: None,
+                next_server: None,
+                addresses: None,
+                #[cfg(unix)]
+                read_thread: ReadThread::Io,
+                #[cfg(unix)]
+                app: None,
+                #[cfg(unix)]
+                app_id: 0,
+                in_app_read: false,
+                #[cfg(unix)]
+                app_timer: None,
+            }),
+            writer: Notify::new(),
+            wake: Notify::new(),
+            drained: Notify::new(),
+            notify,
+        })
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock means a panic while holding it; the state is still the last
+        // consistent one we wrote, so keep going rather than propagate the panic.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a command against the session, then flushes what it produced.
+    pub fn command<R>(&self, f: impl FnOnce(&mut Session, Instant) -> R) -> R {
+        let mut g = self.lock();
+        let r = f(&mut g.session, Instant::now());
+        self.flush(&mut g);
+        r
+    }
+
+    /// As [`Shared::command`], but the writer is not woken until [`Shared::kick`]: the
+    /// application batches what it sends in one turn of its event loop into one write,
+    /// and saves a thread wake-up per packet. `observed` false: what the command produces
+    /// is not echoed as [`ClientEvent::Sent`] (the application reports it itself).
+    pub fn command_deferred<R>(
+        &self,
+        observed: bool,
+        f: impl FnOnce(&mut Session, Instant) -> R,
+    ) -> R {
+        let mut g = self.lock();
+        let r = f(&mut g.session, Instant::now());
+        let observe = g.observe;
+        g.observe.sent &= observed;
+        let was_empty = g.out.is_empty();
+        self.queue_output(&mut g);
+        if was_empty && !g.out.is_empty() {
+            g.unkicked = true;
+        }
+        self.queue_events(&mut g);
+        g.observe = observe;
+        r
+    }
+
+    /// Wakes the writer for what deferred commands queued.
+    pub fn kick(&self) {
+        let mut g = self.lock();
+        if std::mem::take(&mut g.unkicked) {
+            self.push_out(&mut g);
+        }
+    }
+
+    /// Gets the queued bytes moving: written here and now if the writer task is idle and
+    /// the socket takes them, else by the writer task, woken for it.
+    fn push_out(&self, g: &mut Inner) {
+        if g.out.is_empty() {
+            return;
+        }
+        if !g.writing && !g.force {
+            if let Some(w) = &g.direct {
+                let n = writer::try_write(w, &g.out);
+                if n > 0 {
+                    let _ = g.out.split_to(n);
+                    self.settle(g, n as u64, false);
+                }
+            }
+        }
+        if !g.out.is_empty() {
+            self.writer.notify_one();
+        }
+    }
+
+    /// A mark for everything queued so far: a [`ClientEvent::Written`] event reports when
+    /// the socket took those bytes. 0 when they are settled already.
+    pub fn write_mark(&self) -> u64 {
+        let mut g = self.lock();
+        if g.written >= g.queued {
+            return 0;
+        }
+        g.watch = g.watch.max(g.queued);
+        g.queued
+    }
+
+    /// Counts `n` bytes as written, reporting progress if the application waits for it.
+    pub(super) fn settle(&self, g: &mut Inner, n: u64, dropped: bool) {
+        g.written += n;
+        if g.watch > 0 {
+            g.events.push(ClientEvent::Written {
+                upto: g.written,
+                dropped,
+            });
+            if g.written >= g.watch {
+                g.watch = 0;
+            }
+            self.announce(g);
+        }
+    }
+
+    /// Discards the bytes not written (the connection is gone), settling them as dropped.
+    pub(super) fn discard_out(&self, g: &mut Inner) {
+        g.out.clear();
+        let n = g.queued - g.written;
+        if n > 0 {
+            self.settle(g, n, true);
+        }
+    }
+
+    /// Sets which packets are reported; see [`Observe`].
+    pub fn observe(&self, observe: Observe) {
+        self.lock().observe = observe;
+    }
+
+    /// Moves the session's packets into the write buffer and its events into the queue,
+    /// waking the writer and the application as needed.
+    pub(super) fn flush(&self, g: &mut Inner) {
+        let was_empty = g.out.is_empty() || g.unkicked;
+        self.queue_output(g);
+        if was_empty && !g.out.is_empty() {
+            g.unkicked = false;
+            self.push_out(g);
+        }
+        self.queue_events(g);
+    }
+
+    /// Encodes the session's packets into the write buffer.
+    fn queue_output(&self, g: &mut Inner) {
+        let before = g.out.len();
+        let version = g.session.version();
+        while let Some(p) = g.session.poll_transmit() {
+            if g.observe.sent {
+                g.events.push(ClientEvent::Sent(p.clone()));
+            }
+            // Packets reach the session validated, so encoding cannot fail but on a bug;
+            // such a packet is dropped rather than bringing the process down.
+            let _ = p.encode(version, &mut g.out);
+        }
+        g.queued += (g.out.len() - before) as u64;
+    }
+
+    /// Moves the session's events to the application's queue and announces them.
+    fn queue_events(&self, g: &mut Inner) {
+        while let Some(e) = g.session.poll_event() {
+            if let Event::Publish(p) = &e {
+                g.pending_bytes += p.payload.len() + p.topic.len();
+            }
+            g.events.push(ClientEvent::Session(e));
+        }
+        self.announce(g);
+    }
+
+    fn announce(&self, g: &mut Inner) {
+        // A read on the application's thread delivers its events itself, at its end.
+        if !g.signaled && !g.in_app_read && !g.events.is_empty() {
+            g.signaled = true;
+            (self.notify)();
+        }
+    }
+
+    /// Queues an event for the application and announces it.
+    pub fn emit(&self, e: ClientEvent) {
+        let mut g = self.lock();
+        g.events.push(e);
+        self.announce(&mut g);
+    }
+
+    /// Takes every queued event; the next event will be announced again.
+    pub fn drain(&self) -> Vec<ClientEvent> {
+        let events = {
+            let mut g = self.lock();
+            g.signaled = false;
+            g.pending_bytes = 0;
+            std::mem::take(&mut g.events)
+        };
+        self.drained.notify_one();
+        events
+    }
+
+    /// True when the application is behind and reading should wait for a drain.
+    pub(super) fn backlogged(&self) -> bool {
+        backlogged(&self.lock())
+    }
+
+    /// Asks the driver to stop: after flushing what is queued (DISCONNECT included), or at
+    /// once with `force`.
+    pub fn end(&self, force: bool) {
+        {
+            let mut g = self.lock();
+            g.ending = true;
+            g.force |= force;
+        }
+        self.wake.notify_one();
+        self.writer.notify_one();
+    }
+
+    /// Bytes (or the end) of the JS Duplex; false when no JS-stream connection takes them.
+    pub fn feed(&self, f: Feed) -> bool {
+        self.lock()
+            .feed
+            .as_ref()
+            .is_some_and(|tx| tx.send(f).is_ok())
+    }
+
+    pub(super) fn close_feed(&self) {
+        self.lock().feed = None;
+    }
+
+    /// Closes the current connection (as destroying a socket would); the driver then
+    /// reconnects as it does after any lost connection.
+    pub fn drop_connection(&self) {
+        self.lock().drop_connection = true;
+        self.wake.notify_one();
+    }
+
+    /// Local and remote address of the current TCP connection, if any.
+    pub fn addresses(&self) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
+        self.lock().addresses
+    }
+
+    /// Starts the next connection attempt, to `host:port` (`app_reconnects` only).
+    pub fn reconnect(&self, host: String, port: u16) {
+        self.lock().next_server = Some((host, port));
+        self.wake.notify_one();
+    }
+
+    pub(super) fn take_drop(&self) -> bool {
+        std::mem::take(&mut self.lock().drop_connection)
+    }
+
+    pub(super) fn ending(&self) -> (bool, bool) {
+        let g = self.lock();
+        (g.ending, g.force)
+    }
+}
+
+impl Shared {
+    /// Decodes the packets complete in `buf` and hands them to the session. The caller
+    /// flushes what they produced, error or not.
+    pub(super) fn take_packets(
+        &self,
+        g: &mut Inner,
+        buf: &mut BytesMut,
+        decoder: &mut Decoder,
+    ) -> Result<(), Failure> {
+        let now = Instant::now();
+        loop {
+            match decoder.decode(buf) {
+                Ok(p) => {
+                    if g.observe.received {
+                        g.events.push(ClientEvent::Received(p.clone()));
+                    }
+                    g.session.handle_packet(p, now).map_err(session_failure)?;
+                }
+                Err(DecodeError::Incomplete { .. }) => return Ok(()),
+                Err(e) => {
+                    let code = crate::error::Error::from(e.clone()).code();
+                    return Err((code, e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn backlogged(g: &Inner) -> bool {
+    g.events.len() >= MAX_PENDING_EVENTS || g.pending_bytes >= MAX_PENDING_BYTES
+}
