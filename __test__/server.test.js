@@ -267,7 +267,8 @@ test('a server connection nobody listens to for errors is closed, the process do
 })
 
 test('a peer announcing a 200 MB packet does not make the process allocate it', async () => {
-  const server = api.createServer((client) => client.on('error', () => client.destroy()))
+  // With the limit lifted (the default refuses such a packet from its header).
+  const server = api.createServer({ maxPacketSize: Infinity }, (client) => client.on('error', () => client.destroy()))
   const port = await listen(server)
   try {
     global.gc?.()
@@ -311,6 +312,46 @@ test('maxPacketSize: a larger packet is refused as soon as its header arrives', 
   } finally {
     await closeServer(server)
   }
+})
+
+test('a server refuses packets over 16 MiB by default (one connection cannot make it buffer 256 MiB); maxPacketSize raises or lifts it', { skip: upstream && 'mqtt-connection has no packet size limit' }, async () => {
+  // PUBLISH headers only: 16 MiB + 1 of body is refused at once; 16 MiB exactly (the limit
+  // is the whole packet's size) is waited for.
+  const header = (n) => {
+    const out = [0x30]
+    do {
+      let b = n % 128
+      n = Math.floor(n / 128)
+      if (n > 0) b |= 0x80
+      out.push(b)
+    } while (n > 0)
+    return Buffer.from(out)
+  }
+  const attempt = async (opts, bodyLen) => {
+    const errors = []
+    const server = api.createServer(opts, (client) => client.on('error', (e) => { errors.push(e); client.destroy() }))
+    const port = await listen(server)
+    try {
+      const s = net.createConnection(port, '127.0.0.1')
+      s.resume()
+      await once(s, 'connect')
+      s.write(header(bodyLen))
+      const closed = await Promise.race([once(s, 'close').then(() => true), sleep(300).then(() => false)])
+      s.destroy()
+      return { closed, errors }
+    } finally {
+      await closeServer(server)
+    }
+  }
+  const over = await attempt({}, 16 * 1024 * 1024 + 1)
+  assert.strictEqual(over.closed, true, 'refused from its header')
+  assert.match(over.errors[0].message, /size|large|maximum/i)
+  assert.strictEqual((await attempt({}, 16 * 1024 * 1024 - 5)).closed, false, 'a packet of 16 MiB is waited for')
+  assert.strictEqual((await attempt({ maxPacketSize: 64 * 1024 * 1024 }, 32 * 1024 * 1024)).closed, false, 'raised')
+  assert.strictEqual((await attempt({ maxPacketSize: Infinity }, 200 * 1024 * 1024)).closed, false, 'lifted')
+  const { DEFAULT_SERVER_MAX_PACKET_SIZE, connectionOptions } = require('../lib/server')
+  assert.strictEqual(DEFAULT_SERVER_MAX_PACKET_SIZE, 16 * 1024 * 1024)
+  assert.strictEqual(connectionOptions({}).maxPacketSize, DEFAULT_SERVER_MAX_PACKET_SIZE)
 })
 
 test('invalid arguments to a method emit error, they do not throw; the connection stays usable', async () => {

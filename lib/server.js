@@ -73,10 +73,18 @@ class MqttSecureServer extends tls.Server {
   }
 }
 
+/**
+ * The largest packet a server's connection accepts unless `maxPacketSize` says otherwise
+ * (`Infinity` for MQTT's own limit, 256 MiB): a larger one is refused from its fixed header,
+ * so one connection cannot make the server buffer hundreds of megabytes. mqtt-connection
+ * has no limit; EMQX's default is 1 MiB.
+ */
+const DEFAULT_SERVER_MAX_PACKET_SIZE = 16 * 1024 * 1024
+
 /** @param {any} opts */
 function connectionOptions (opts) {
   const o = {}
-  if (opts.maxPacketSize) o.maxPacketSize = opts.maxPacketSize
+  o.maxPacketSize = opts.maxPacketSize === undefined || opts.maxPacketSize === null ? DEFAULT_SERVER_MAX_PACKET_SIZE : opts.maxPacketSize
   if (opts.protocolVersion) o.protocolVersion = opts.protocolVersion
   return o
 }
@@ -138,4 +146,4 @@ function createConnection (port, host, callback) {
   return conn
 }
 
-module.exports = { MqttServer, MqttSecureServer, MqttServerClient, createServer, createSecureServer, createConnection }
+module.exports = { MqttServer, MqttSecureServer, MqttServerClient, createServer, createSecureServer, createConnection, connectionOptions, DEFAULT_SERVER_MAX_PACKET_SIZE }

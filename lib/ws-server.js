@@ -8,7 +8,7 @@
 
 const http = require('http')
 const https = require('https')
-const { MqttServerClient } = require('./server')
+const { MqttServerClient, connectionOptions } = require('./server')
 
 /**
  * @param {any} [opts] path (default: any), maxPacketSize, protocolVersion; `server` to
@@ -29,9 +29,7 @@ function createWebSocketServer (opts, listener) {
     throw new Error("mqtt.createWebSocketServer needs the 'ws' package: npm install ws")
   }
   const server = opts.server || (opts.key && opts.cert ? https.createServer({ key: opts.key, cert: opts.cert, ca: opts.ca }) : http.createServer())
-  server._connectionOptions = {}
-  if (opts.maxPacketSize) server._connectionOptions.maxPacketSize = opts.maxPacketSize
-  if (opts.protocolVersion) server._connectionOptions.protocolVersion = opts.protocolVersion
+  server._connectionOptions = connectionOptions(opts)
   const wss = new ws.WebSocketServer({
     server,
     path: opts.path,

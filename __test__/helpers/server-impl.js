@@ -17,7 +17,8 @@ function upstreamApi () {
   }
   return {
     MqttConnection: Connection,
-    createServer: (listener) => serve(new net.Server(), 'connection', listener),
+    // (opts, listener) as ours; mqtt-connection takes no options (maxPacketSize...).
+    createServer: (opts, listener) => serve(new net.Server(), 'connection', typeof opts === 'function' ? opts : listener),
     createSecureServer: (opts, listener) => serve(new tls.Server(opts), 'secureConnection', listener),
     createConnection (port, host, cb) {
       const socket = net.createConnection(port, host)
