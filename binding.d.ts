@@ -232,3 +232,9 @@ export interface NativeWsOptions {
   /** Extra headers, as `[name, value]` pairs. */
   headers: Array<Array<string>>
 }
+
+/**
+ * The MQTT 5 properties as lib/packet-tape.js needs them, `[id, name, type]` each, from
+ * the codec's one table (`codec::properties::PROPERTIES`).
+ */
+export declare function propertyTable(): Array<[number, string, string]>

@@ -842,3 +842,4 @@ module.exports.encodePacket = nativeBinding.encodePacket
 module.exports.eventKinds = nativeBinding.eventKinds
 module.exports.fastCalls = nativeBinding.fastCalls
 module.exports.nativeHeapBytes = nativeBinding.nativeHeapBytes
+module.exports.propertyTable = nativeBinding.propertyTable

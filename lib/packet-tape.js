@@ -14,36 +14,11 @@ const TYPES = [
 const CODES = {}
 TYPES.forEach((name, i) => { CODES[name] = i })
 
-// Property id -> [mqtt-packet name, type]. Types follow mqtt-packet: 'byte' is a boolean.
+// Property id -> [mqtt-packet name, type], from the codec's one table
+// (src/codec/properties.rs). Types follow mqtt-packet: 'boolean' is a byte 0 or 1.
 /** @type {Array<[string, string] | undefined>} */
 const PROPS = []
-PROPS[0x01] = ['payloadFormatIndicator', 'byte']
-PROPS[0x02] = ['messageExpiryInterval', 'int32']
-PROPS[0x03] = ['contentType', 'string']
-PROPS[0x08] = ['responseTopic', 'string']
-PROPS[0x09] = ['correlationData', 'binary']
-PROPS[0x0b] = ['subscriptionIdentifier', 'var']
-PROPS[0x11] = ['sessionExpiryInterval', 'int32']
-PROPS[0x12] = ['assignedClientIdentifier', 'string']
-PROPS[0x13] = ['serverKeepAlive', 'int16']
-PROPS[0x15] = ['authenticationMethod', 'string']
-PROPS[0x16] = ['authenticationData', 'binary']
-PROPS[0x17] = ['requestProblemInformation', 'byte']
-PROPS[0x18] = ['willDelayInterval', 'int32']
-PROPS[0x19] = ['requestResponseInformation', 'byte']
-PROPS[0x1a] = ['responseInformation', 'string']
-PROPS[0x1c] = ['serverReference', 'string']
-PROPS[0x1f] = ['reasonString', 'string']
-PROPS[0x21] = ['receiveMaximum', 'int16']
-PROPS[0x22] = ['topicAliasMaximum', 'int16']
-PROPS[0x23] = ['topicAlias', 'int16']
-PROPS[0x24] = ['maximumQoS', 'int8']
-PROPS[0x25] = ['retainAvailable', 'byte']
-PROPS[0x26] = ['userProperties', 'pair']
-PROPS[0x27] = ['maximumPacketSize', 'int32']
-PROPS[0x28] = ['wildcardSubscriptionAvailable', 'byte']
-PROPS[0x29] = ['subscriptionIdentifiersAvailable', 'byte']
-PROPS[0x2a] = ['sharedSubscriptionAvailable', 'byte']
+for (const [id, name, type] of require('./native').propertyTable()) PROPS[id] = [name, type]
 
 /** @type {Record<string, [number, string]>} */
 const PROP_IDS = {}
@@ -85,7 +60,7 @@ function readProps (t, i, data, target) {
     const name = def[0]
     let value
     switch (def[1]) {
-      case 'byte': value = t[i++] !== 0; break
+      case 'boolean': value = t[i++] !== 0; break
       case 'string': value = data.toString('utf8', t[i], t[i + 1]); i += 2; break
       case 'binary': value = data.subarray(t[i], t[i + 1]); i += 2; break
       case 'pair': {
@@ -280,7 +255,7 @@ function writeProp (b, name, value) {
   if (!def) fail(`Invalid property ${name}: ${value}`)
   const [id, type] = def
   switch (type) {
-    case 'byte':
+    case 'boolean':
       if (typeof value !== 'boolean') fail(`Invalid ${name}: ${value}`)
       b.word(id); b.word(value ? 1 : 0); return
     case 'string':

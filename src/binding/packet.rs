@@ -213,3 +213,13 @@ pub fn encode_packet(
     packet.write(level, &mut w);
     Ok(total as f64)
 }
+
+/// The MQTT 5 properties as lib/packet-tape.js needs them, `[id, name, type]` each, from
+/// the codec's one table (`codec::properties::PROPERTIES`).
+#[napi(catch_unwind)]
+pub fn property_table() -> Vec<(u32, String, String)> {
+    crate::codec::properties::PROPERTIES
+        .iter()
+        .map(|p| (p.id as u32, p.js_name.to_string(), p.js_type.to_string()))
+        .collect()
+}

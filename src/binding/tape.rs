@@ -29,6 +29,7 @@
 
 use bytes::Bytes;
 
+use crate::codec::properties::{Kind, Owned, PROPERTIES};
 use crate::codec::{
     Ack, Auth, ConnAck, Connect, Disconnect, MqttStr, Packet, Properties, Property, PropertyValue,
     ProtocolName, ProtocolVersion, Publish, QoS, SubAck, Subscribe, Subscription, UnsubAck,
@@ -263,40 +264,23 @@ impl<'a> TapeReader<'a> {
         let n = self.word()? as usize;
         let mut out = Vec::with_capacity(n.min(64));
         for _ in 0..n {
-            let id = self.word()?;
-            use Property::*;
-            let p = match id {
-                0x01 => PayloadFormatIndicator(self.small("payloadFormatIndicator")?),
-                0x02 => MessageExpiryInterval(self.word()?),
-                0x03 => ContentType(self.string()?),
-                0x08 => ResponseTopic(self.string()?),
-                0x09 => CorrelationData(self.bytes()?),
-                0x0b => SubscriptionIdentifier(self.word()?),
-                0x11 => SessionExpiryInterval(self.word()?),
-                0x12 => AssignedClientIdentifier(self.string()?),
-                0x13 => ServerKeepAlive(self.small("serverKeepAlive")?),
-                0x15 => AuthenticationMethod(self.string()?),
-                0x16 => AuthenticationData(self.bytes()?),
-                0x17 => RequestProblemInformation(self.small("requestProblemInformation")?),
-                0x18 => WillDelayInterval(self.word()?),
-                0x19 => RequestResponseInformation(self.small("requestResponseInformation")?),
-                0x1a => ResponseInformation(self.string()?),
-                0x1c => ServerReference(self.string()?),
-                0x1f => ReasonString(self.string()?),
-                0x21 => ReceiveMaximum(self.small("receiveMaximum")?),
-                0x22 => TopicAliasMaximum(self.small("topicAliasMaximum")?),
-                0x23 => TopicAlias(self.small("topicAlias")?),
-                0x24 => MaximumQos(self.small("maximumQoS")?),
-                0x25 => RetainAvailable(self.small("retainAvailable")?),
-                0x26 => UserProperty(self.string()?, self.string()?),
-                0x27 => MaximumPacketSize(self.word()?),
-                0x28 => WildcardSubscriptionAvailable(self.small("wildcardSubscriptionAvailable")?),
-                0x29 => {
-                    SubscriptionIdentifierAvailable(self.small("subscriptionIdentifiersAvailable")?)
-                }
-                0x2a => SharedSubscriptionAvailable(self.small("sharedSubscriptionAvailable")?),
-                _ => return Err(format!("unknown property id {id}")),
+            let w = self.word()?;
+            let info = u8::try_from(w)
+                .ok()
+                .and_then(|id| PROPERTIES.iter().find(|p| p.id == id))
+                .ok_or_else(|| format!("unknown property id {w}"))?;
+            let value = match info.kind {
+                Kind::Byte => Owned::Byte(self.small(info.js_name)?),
+                Kind::TwoByte => Owned::TwoByte(self.small(info.js_name)?),
+                Kind::FourByte => Owned::FourByte(self.word()?),
+                Kind::VarInt => Owned::VarInt(self.word()?),
+                Kind::Str => Owned::Str(self.string()?),
+                Kind::Binary => Owned::Binary(self.bytes()?),
+                Kind::Pair => Owned::Pair(self.string()?, self.string()?),
             };
+            // The kind read is the id's own, so this cannot fail; say so if it ever does.
+            let p = Property::from_value(info.id, value)
+                .ok_or_else(|| format!("property {} does not take that value", info.js_name))?;
             out.push(p);
         }
         Ok(Properties(out))

@@ -173,73 +173,6 @@ impl Context {
 }
 
 impl Property {
-    /// The property identifier.
-    pub fn id(&self) -> u8 {
-        use Property::*;
-        match self {
-            PayloadFormatIndicator(_) => 0x01,
-            MessageExpiryInterval(_) => 0x02,
-            ContentType(_) => 0x03,
-            ResponseTopic(_) => 0x08,
-            CorrelationData(_) => 0x09,
-            SubscriptionIdentifier(_) => 0x0b,
-            SessionExpiryInterval(_) => 0x11,
-            AssignedClientIdentifier(_) => 0x12,
-            ServerKeepAlive(_) => 0x13,
-            AuthenticationMethod(_) => 0x15,
-            AuthenticationData(_) => 0x16,
-            RequestProblemInformation(_) => 0x17,
-            WillDelayInterval(_) => 0x18,
-            RequestResponseInformation(_) => 0x19,
-            ResponseInformation(_) => 0x1a,
-            ServerReference(_) => 0x1c,
-            ReasonString(_) => 0x1f,
-            ReceiveMaximum(_) => 0x21,
-            TopicAliasMaximum(_) => 0x22,
-            TopicAlias(_) => 0x23,
-            MaximumQos(_) => 0x24,
-            RetainAvailable(_) => 0x25,
-            UserProperty(..) => 0x26,
-            MaximumPacketSize(_) => 0x27,
-            WildcardSubscriptionAvailable(_) => 0x28,
-            SubscriptionIdentifierAvailable(_) => 0x29,
-            SharedSubscriptionAvailable(_) => 0x2a,
-        }
-    }
-
-    /// The value, by its wire type (section 2.2.2.2's data types).
-    pub fn value(&self) -> PropertyValue<'_> {
-        use Property::*;
-        use PropertyValue as V;
-        match self {
-            PayloadFormatIndicator(v)
-            | RequestProblemInformation(v)
-            | RequestResponseInformation(v)
-            | MaximumQos(v)
-            | RetainAvailable(v)
-            | WildcardSubscriptionAvailable(v)
-            | SubscriptionIdentifierAvailable(v)
-            | SharedSubscriptionAvailable(v) => V::Byte(*v),
-            ServerKeepAlive(v) | ReceiveMaximum(v) | TopicAliasMaximum(v) | TopicAlias(v) => {
-                V::TwoByte(*v)
-            }
-            MessageExpiryInterval(v)
-            | SessionExpiryInterval(v)
-            | WillDelayInterval(v)
-            | MaximumPacketSize(v) => V::FourByte(*v),
-            SubscriptionIdentifier(v) => V::VarInt(*v),
-            ContentType(s)
-            | ResponseTopic(s)
-            | AssignedClientIdentifier(s)
-            | AuthenticationMethod(s)
-            | ResponseInformation(s)
-            | ServerReference(s)
-            | ReasonString(s) => V::Str(s),
-            CorrelationData(b) | AuthenticationData(b) => V::Binary(b),
-            UserProperty(k, v) => V::Pair(k, v),
-        }
-    }
-
     /// Bytes on the wire, identifier included.
     pub fn encoded_len(&self) -> usize {
         1 + match self.value() {
@@ -270,44 +203,24 @@ impl Property {
     }
 
     fn decode(id: u8, r: &mut Reader) -> Result<Property, Violation> {
-        use Property::*;
         const W: &str = "property value";
-        Ok(match id {
-            0x01 => PayloadFormatIndicator(r.u8(W)?),
-            0x02 => MessageExpiryInterval(r.u32(W)?),
-            0x03 => ContentType(r.string(W)?),
-            0x08 => ResponseTopic(r.string(W)?),
-            0x09 => CorrelationData(r.binary(W)?),
-            0x0b => SubscriptionIdentifier(r.var_int(W)?),
-            0x11 => SessionExpiryInterval(r.u32(W)?),
-            0x12 => AssignedClientIdentifier(r.string(W)?),
-            0x13 => ServerKeepAlive(r.u16(W)?),
-            0x15 => AuthenticationMethod(r.string(W)?),
-            0x16 => AuthenticationData(r.binary(W)?),
-            0x17 => RequestProblemInformation(r.u8(W)?),
-            0x18 => WillDelayInterval(r.u32(W)?),
-            0x19 => RequestResponseInformation(r.u8(W)?),
-            0x1a => ResponseInformation(r.string(W)?),
-            0x1c => ServerReference(r.string(W)?),
-            0x1f => ReasonString(r.string(W)?),
-            0x21 => ReceiveMaximum(r.u16(W)?),
-            0x22 => TopicAliasMaximum(r.u16(W)?),
-            0x23 => TopicAlias(r.u16(W)?),
-            0x24 => MaximumQos(r.u8(W)?),
-            0x25 => RetainAvailable(r.u8(W)?),
-            0x26 => UserProperty(r.string(W)?, r.string(W)?),
-            0x27 => MaximumPacketSize(r.u32(W)?),
-            0x28 => WildcardSubscriptionAvailable(r.u8(W)?),
-            0x29 => SubscriptionIdentifierAvailable(r.u8(W)?),
-            0x2a => SharedSubscriptionAvailable(r.u8(W)?),
-            _ => {
-                return Err(Violation::new(
-                    "MQTT-2.2.2-2",
-                    format!("unknown property identifier 0x{id:02x}"),
-                    MALFORMED,
-                ))
-            }
-        })
+        let unknown = || {
+            Violation::new(
+                "MQTT-2.2.2-2",
+                format!("unknown property identifier 0x{id:02x}"),
+                MALFORMED,
+            )
+        };
+        let value = match property_kind(id).ok_or_else(unknown)? {
+            Kind::Byte => Owned::Byte(r.u8(W)?),
+            Kind::TwoByte => Owned::TwoByte(r.u16(W)?),
+            Kind::FourByte => Owned::FourByte(r.u32(W)?),
+            Kind::VarInt => Owned::VarInt(r.var_int(W)?),
+            Kind::Str => Owned::Str(r.string(W)?),
+            Kind::Binary => Owned::Binary(r.binary(W)?),
+            Kind::Pair => Owned::Pair(r.string(W)?, r.string(W)?),
+        };
+        Property::from_value(id, value).ok_or_else(unknown)
     }
 
     /// Value rules that the spec states per property.
@@ -369,6 +282,175 @@ impl Property {
             _ => Ok(()),
         }
     }
+}
+
+/// A property's wire type (section 2.2.2.2's data types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Byte.
+    Byte,
+    /// Two-byte integer.
+    TwoByte,
+    /// Four-byte integer.
+    FourByte,
+    /// Variable byte integer.
+    VarInt,
+    /// UTF-8 string.
+    Str,
+    /// Binary data.
+    Binary,
+    /// UTF-8 string pair.
+    Pair,
+}
+
+/// A property's value by wire type, owned: what a reader builds a [`Property`] from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owned {
+    /// Byte.
+    Byte(u8),
+    /// Two-byte integer.
+    TwoByte(u16),
+    /// Four-byte integer.
+    FourByte(u32),
+    /// Variable byte integer.
+    VarInt(u32),
+    /// UTF-8 string.
+    Str(MqttStr),
+    /// Binary data.
+    Binary(Bytes),
+    /// UTF-8 string pair.
+    Pair(MqttStr, MqttStr),
+}
+
+/// One row of [`PROPERTIES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PropertyInfo {
+    /// The identifier.
+    pub id: u8,
+    /// The wire type.
+    pub kind: Kind,
+    /// mqtt-packet's name for it (a key of `properties`).
+    pub js_name: &'static str,
+    /// How mqtt-packet represents the value: `boolean` (a byte 0/1), `int8`, `int16`,
+    /// `int32`, `var`, `string`, `binary`, `pair` (user properties).
+    pub js_type: &'static str,
+}
+
+// The one table of properties: identifier, variant, wire type, mqtt-packet's name and
+// representation. `Property::id`, `Property::value`, `Property::from_value`,
+// `property_kind` and `PROPERTIES` are generated from it; the tape reader and the JS side
+// (`propertyTable()`, lib/packet-tape.js) read it from here.
+macro_rules! property_table {
+    ($($id:literal $variant:ident $kind:ident $js_name:literal $js_type:literal;)*) => {
+        /// Every property, in identifier order.
+        pub const PROPERTIES: &[PropertyInfo] = &[
+            $(PropertyInfo { id: $id, kind: Kind::$kind, js_name: $js_name, js_type: $js_type },)*
+        ];
+
+        /// The wire type of property `id`; `None` for an identifier MQTT 5 does not define.
+        pub fn property_kind(id: u8) -> Option<Kind> {
+            match id {
+                $($id => Some(Kind::$kind),)*
+                _ => None,
+            }
+        }
+
+        impl Property {
+            /// The property identifier.
+            pub fn id(&self) -> u8 {
+                match self {
+                    $(Property::$variant(..) => $id,)*
+                }
+            }
+
+            /// The value, by its wire type.
+            pub fn value(&self) -> PropertyValue<'_> {
+                match self {
+                    $(property_table!(@pattern $kind $variant a b) => property_table!(@value $kind a b),)*
+                }
+            }
+
+            /// Property `id` with `value`; `None` when `id` is not defined or `value` is not
+            /// of its wire type.
+            pub fn from_value(id: u8, value: Owned) -> Option<Property> {
+                match id {
+                    $($id => property_table!(@build $kind value $variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+    (@pattern Pair $variant:ident $a:ident $b:ident) => { Property::$variant($a, $b) };
+    (@pattern $kind:ident $variant:ident $a:ident $b:ident) => { Property::$variant($a) };
+    (@value Pair $a:ident $b:ident) => { PropertyValue::Pair($a, $b) };
+    (@value $kind:ident $a:ident $b:ident) => { PropertyValue::$kind($a.as_value()) };
+    (@build Pair $v:ident $variant:ident) => {
+        match $v { Owned::Pair(k, v) => Some(Property::$variant(k, v)), _ => None }
+    };
+    (@build $kind:ident $v:ident $variant:ident) => {
+        match $v { Owned::$kind(v) => Some(Property::$variant(v)), _ => None }
+    };
+}
+
+/// A field of a [`Property`] as its [`PropertyValue`] payload: numbers by value, the rest
+/// by reference.
+trait AsValue<'a, T> {
+    fn as_value(&'a self) -> T;
+}
+impl AsValue<'_, u8> for u8 {
+    fn as_value(&self) -> u8 {
+        *self
+    }
+}
+impl AsValue<'_, u16> for u16 {
+    fn as_value(&self) -> u16 {
+        *self
+    }
+}
+impl AsValue<'_, u32> for u32 {
+    fn as_value(&self) -> u32 {
+        *self
+    }
+}
+impl<'a> AsValue<'a, &'a MqttStr> for MqttStr {
+    fn as_value(&'a self) -> &'a MqttStr {
+        self
+    }
+}
+impl<'a> AsValue<'a, &'a Bytes> for Bytes {
+    fn as_value(&'a self) -> &'a Bytes {
+        self
+    }
+}
+
+property_table! {
+    0x01 PayloadFormatIndicator Byte "payloadFormatIndicator" "boolean";
+    0x02 MessageExpiryInterval FourByte "messageExpiryInterval" "int32";
+    0x03 ContentType Str "contentType" "string";
+    0x08 ResponseTopic Str "responseTopic" "string";
+    0x09 CorrelationData Binary "correlationData" "binary";
+    0x0b SubscriptionIdentifier VarInt "subscriptionIdentifier" "var";
+    0x11 SessionExpiryInterval FourByte "sessionExpiryInterval" "int32";
+    0x12 AssignedClientIdentifier Str "assignedClientIdentifier" "string";
+    0x13 ServerKeepAlive TwoByte "serverKeepAlive" "int16";
+    0x15 AuthenticationMethod Str "authenticationMethod" "string";
+    0x16 AuthenticationData Binary "authenticationData" "binary";
+    0x17 RequestProblemInformation Byte "requestProblemInformation" "boolean";
+    0x18 WillDelayInterval FourByte "willDelayInterval" "int32";
+    0x19 RequestResponseInformation Byte "requestResponseInformation" "boolean";
+    0x1a ResponseInformation Str "responseInformation" "string";
+    0x1c ServerReference Str "serverReference" "string";
+    0x1f ReasonString Str "reasonString" "string";
+    0x21 ReceiveMaximum TwoByte "receiveMaximum" "int16";
+    0x22 TopicAliasMaximum TwoByte "topicAliasMaximum" "int16";
+    0x23 TopicAlias TwoByte "topicAlias" "int16";
+    0x24 MaximumQos Byte "maximumQoS" "int8";
+    0x25 RetainAvailable Byte "retainAvailable" "boolean";
+    0x26 UserProperty Pair "userProperties" "pair";
+    0x27 MaximumPacketSize FourByte "maximumPacketSize" "int32";
+    0x28 WildcardSubscriptionAvailable Byte "wildcardSubscriptionAvailable" "boolean";
+    0x29 SubscriptionIdentifierAvailable Byte "subscriptionIdentifiersAvailable" "boolean";
+    0x2a SharedSubscriptionAvailable Byte "sharedSubscriptionAvailable" "boolean";
 }
 
 /// A property list in wire order. Empty for MQTT 3.1 and 3.1.1 packets.
@@ -596,5 +678,46 @@ mod tests {
     fn property_length_past_the_body_should_be_malformed() {
         let bytes = Bytes::from_static(&[0x05, 0x01, 0x00]);
         assert!(Properties::decode(&mut Reader::new(bytes), Context::Publish).is_err());
+    }
+
+    #[test]
+    fn the_table_should_agree_with_itself_for_every_property() {
+        let mut last = 0u8;
+        for info in PROPERTIES {
+            assert!(info.id > last, "ids ascend and do not repeat: {info:?}");
+            last = info.id;
+            assert_eq!(property_kind(info.id), Some(info.kind));
+            let s = || MqttStr::new("x").unwrap();
+            let value = match info.kind {
+                Kind::Byte => Owned::Byte(1),
+                Kind::TwoByte => Owned::TwoByte(1),
+                Kind::FourByte => Owned::FourByte(1),
+                Kind::VarInt => Owned::VarInt(1),
+                Kind::Str => Owned::Str(s()),
+                Kind::Binary => Owned::Binary(Bytes::from_static(b"x")),
+                Kind::Pair => Owned::Pair(s(), s()),
+            };
+            let p = Property::from_value(info.id, value).expect("builds from its own kind");
+            assert_eq!(p.id(), info.id);
+            let kind = match p.value() {
+                PropertyValue::Byte(_) => Kind::Byte,
+                PropertyValue::TwoByte(_) => Kind::TwoByte,
+                PropertyValue::FourByte(_) => Kind::FourByte,
+                PropertyValue::VarInt(_) => Kind::VarInt,
+                PropertyValue::Str(_) => Kind::Str,
+                PropertyValue::Binary(_) => Kind::Binary,
+                PropertyValue::Pair(..) => Kind::Pair,
+            };
+            assert_eq!(kind, info.kind, "{info:?}");
+            // Another kind's value is refused.
+            let other = if info.kind == Kind::Byte {
+                Owned::FourByte(1)
+            } else {
+                Owned::Byte(1)
+            };
+            assert!(Property::from_value(info.id, other).is_none());
+        }
+        assert_eq!(PROPERTIES.len(), 27);
+        assert!(Property::from_value(0x04, Owned::Byte(0)).is_none());
     }
 }
