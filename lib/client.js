@@ -502,13 +502,13 @@ class MqttClient extends EventEmitter {
     this._setupReconnect()
   }
 
-  /** @param {string} code @param {string} message */
-  _onError (code, message) {
+  /** @param {string} code @param {string} message @param {number} [reason] MQTT reason code MQTT.js reports it with (0: none) */
+  _onError (code, message, reason) {
     if (code === 'ERR_MQTT_REFUSED') return // reported from the CONNACK
-    const err = nativeError(code, message)
+    const err = nativeError(code, message, reason)
     // Timeouts and the protocol errors MQTT.js 5.16 answers with a code (130, 147, 148, 149)
     // are a forced clean-up first, in MQTT.js: 'offline' comes before the error.
-    if (code === 'ERR_CONNACK_TIMEOUT' || code === 'ERR_KEEPALIVE_TIMEOUT' || FORCED_CODES.has(/** @type {any} */ (err).code)) {
+    if (code === 'ERR_CONNACK_TIMEOUT' || code === 'ERR_KEEPALIVE_TIMEOUT' || FORCED_CODES.has(reason || 0)) {
       // The native side closed that connection itself: nothing to drop.
       this._forcedCleanUp(false)
     }

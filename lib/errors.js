@@ -84,21 +84,17 @@ const os = require('node:os')
 /**
  * A connection-level error from the native side, shaped as MQTT.js and Node shape it:
  * socket errors as Node's (`connect ECONNREFUSED 127.0.0.1:1883` with errno, code,
- * syscall, address, port), MQTT.js's own timeouts without a code.
- * @param {string} code @param {string} message
+ * syscall, address, port), MQTT.js's own timeouts without a code, and the protocol errors
+ * MQTT.js reports with a reason code (`reason`, set by the native side: 130, 147, 148,
+ * 149) as its ErrorWithReasonCode, in its words.
+ * @param {string} code @param {string} message @param {number} [reason] 0 or absent: none
  */
-function nativeError (code, message) {
+function nativeError (code, message, reason) {
   if (code === 'ERR_CONNACK_TIMEOUT') return new Error('connack timeout')
   if (code === 'ERR_KEEPALIVE_TIMEOUT') return new Error('Keepalive timeout')
+  if (reason) return new ErrorWithReasonCode(message, reason)
   // An ack answering the wrong kind of flow: MQTT.js 5.16's message, without a code.
-  if (message.includes('does not answer the')) return new Error(message.replace(/^\[[^\]]*\] /, ''))
-  // Limits of ours the broker broke, with MQTT.js 5.16's numeric codes.
-  if (message.includes('Receive Maximum exceeded')) return new ErrorWithReasonCode(message.replace(/^\[[^\]]*\] /, ''), 147)
-  const big = /(\w+) packet of (\d+) bytes exceeds the maximum packet size of (\d+)/.exec(message)
-  if (big) return new ErrorWithReasonCode(`exceeding packets size ${big[1]}: ${big[2]} bytes, maximumPacketSize is ${big[3]}`, 149)
-  if (message.includes('Received unregistered Topic Alias')) return new ErrorWithReasonCode('Received unregistered Topic Alias', 130)
-  if (/Received (a PUBLISH )?Topic Alias/.test(message)) return new ErrorWithReasonCode(message.replace(/^\[[^\]]*\] /, ''), 148)
-  if (message.includes('MQTT-3.2.0-2')) return new ErrorWithReasonCode('Protocol error: duplicate CONNACK on the same network connection', 130)
+  if (code === 'ERR_MQTT_UNEXPECTED_ACK') return new Error(message)
   /** @type {any} */
   let err
   const errno = /** @type {Record<string, number>} */ (os.constants.errno)[code]

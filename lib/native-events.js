@@ -51,8 +51,9 @@ function runBatches (client) {
           case ERROR: {
             const code = bytes.toString('utf8', t[batch.i], t[batch.i + 1])
             const message = bytes.toString('utf8', t[batch.i + 2], t[batch.i + 3])
-            batch.i += 4
-            client._onError(code, message)
+            const reason = t[batch.i + 4]
+            batch.i += 5
+            client._onError(code, message, reason)
             break
           }
           case WRITTEN: {

@@ -144,7 +144,7 @@ pub struct NativeSocksOptions {
 
 fn socks_proxy(s: NativeSocksOptions) -> Result<socks::Proxy, Failure> {
     if let Some(message) = s.error {
-        return Err(("SOCKS", message));
+        return Err(Failure::new("SOCKS", message));
     }
     let port =
         u16::try_from(s.port).map_err(|_| ("SOCKS", "bad SOCKS URL: invalid port".to_string()))?;
@@ -369,10 +369,10 @@ impl NativeClient {
             // The driver runs as its own task so that a panic in it (a bug) still ends
             // the client for JS: an error and FINISHED, rather than silence.
             if let Err(e) = tokio::spawn(driver::run(shared.clone(), config)).await {
-                shared.emit(ClientEvent::Error {
-                    code: "ERR_MQTT_NAPI_INTERNAL",
-                    message: format!("internal error in the connection task: {e}"),
-                });
+                shared.emit(ClientEvent::Error(Failure::new(
+                    "ERR_MQTT_NAPI_INTERNAL",
+                    format!("internal error in the connection task: {e}"),
+                )));
                 shared.emit(ClientEvent::Finished);
             }
             // The FINISHED event is queued (and announced) already: release the function

@@ -310,13 +310,15 @@ pub fn client_drain<'env>(
                 words.push(RECEIVED);
                 write_packet(&mut words, &mut bytes, None, &p, version);
             }
-            ClientEvent::Error { code, message } => {
+            ClientEvent::Error(f) => {
+                // ERROR code-range message-range reason (0: none).
                 words.push(ERROR);
-                for s in [code.as_bytes(), message.as_bytes()] {
+                for s in [f.code.as_bytes(), f.message.as_bytes()] {
                     let start = bytes.len() as u32;
                     bytes.extend_from_slice(s);
                     words.extend_from_slice(&[start, bytes.len() as u32]);
                 }
+                words.push(f.reason.map_or(0, u32::from));
             }
             ClientEvent::Written { upto, dropped } => {
                 words.extend_from_slice(&[

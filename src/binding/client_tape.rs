@@ -46,15 +46,7 @@ pub fn event_kinds() -> std::collections::HashMap<String, u32> {
 
 /// A session's refusal of a command, as a JS error with a code.
 pub(super) fn session_error(e: SessionError) -> JsError {
-    let code = match e {
-        SessionError::NoPacketId | SessionError::PacketIdInUse(_) => "ERR_MQTT_PACKET_ID",
-        SessionError::NotConnected => "ERR_MQTT_CLIENT_DISCONNECTED",
-        SessionError::NotRestorable => "ERR_INVALID_ARG_VALUE",
-        SessionError::TopicAlias(_) => "ERR_MQTT_TOPIC_ALIAS",
-        SessionError::PacketTooLarge { .. } => "ERR_MQTT_PACKET_TOO_LARGE",
-        _ => "ERR_MQTT_PROTOCOL",
-    };
-    napi::Error::new(Code(code), e.to_string())
+    napi::Error::new(Code(e.code()), e.to_string())
 }
 
 /// Reads one packet record from JS memory into a packet that owns all its bytes: the

@@ -26,7 +26,7 @@ use tokio_rustls::rustls::ClientConfig;
 use super::app_read::{watch_readable, AppReadOutcome};
 #[cfg(unix)]
 use super::io::AppSocket;
-use super::io::{io_failure, session_failure, Failure};
+use super::io::{io_failure, Failure};
 use super::js_stream::JsStream;
 #[cfg(unix)]
 use super::shared::ReadThread;
@@ -113,7 +113,7 @@ async fn open(
             }
             None => transport::tcp::connect(host, port).await,
         }
-        .map_err(|e| (e.code(), e.to_string()))?;
+        .map_err(Failure::from)?;
         if let (Ok(local), Ok(peer)) = (tcp.local_addr(), tcp.peer_addr()) {
             shared.lock().addresses = Some((local, peer));
         }
@@ -167,7 +167,10 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
                     .err()
             }
             Some(Ok(Err(failure))) => Some(failure),
-            Some(Err(_)) => Some(("ETIMEDOUT", format!("connect ETIMEDOUT {host}:{port}"))),
+            Some(Err(_)) => Some(Failure::new(
+                "ETIMEDOUT",
+                format!("connect ETIMEDOUT {host}:{port}"),
+            )),
         };
         #[cfg(unix)]
         shared.end_app_read();
@@ -179,9 +182,9 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
             g.session.handle_connection_lost();
             shared.discard_out(&mut g);
         }
-        if let Some((code, message)) = failure {
+        if let Some(failure) = failure {
             if !shared.ending().1 {
-                shared.emit(ClientEvent::Error { code, message });
+                shared.emit(ClientEvent::Error(failure));
             }
         }
         shared.emit(ClientEvent::Close);
@@ -281,7 +284,7 @@ async fn connection<R: AsyncRead + Unpin>(
                 (buf, g.ending, g.force)
             };
             if force {
-                return Ok(());
+                return Ok::<(), Failure>(());
             }
             if !buf.is_empty() {
                 wr.write_all(&buf).await.map_err(|e| io_failure(&e))?;
@@ -356,7 +359,7 @@ async fn task_reader(
                 }
                 let r = g.session.handle_timeout(Instant::now());
                 shared.flush(&mut g);
-                r.map_err(session_failure)?;
+                r.map_err(Failure::from)?;
             }
             _ = shared.wake.notified() => {
                 match woken(shared) {
@@ -410,7 +413,7 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
                 }
                 let r = g.session.handle_timeout(Instant::now());
                 shared.flush(&mut g);
-                r.map_err(session_failure)?;
+                r.map_err(Failure::from)?;
             }
             ready = readable(watch.as_ref()), if !paused => {
                 let mut guard = ready.map_err(|e| io_failure(&e))?;

@@ -1,33 +1,83 @@
 //! What every file of the driver shares, at the bottom of it: how a connection's failure is
-//! told (a Node-style code and a message), and the socket type read on the application's
-//! thread.
+//! told to the application, and the socket type read on the application's thread.
 
 #[cfg(unix)]
 use tokio::io::unix::AsyncFd;
 
+use crate::codec::DecodeError;
 use crate::session::SessionError;
 use crate::transport;
 
-/// Why a connection failed: Node-style code and message.
-pub type Failure = (&'static str, String);
+/// Why a connection failed, as the application reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Node-style code: `ECONNREFUSED`, `ERR_MQTT_PROTOCOL`, `ERR_KEEPALIVE_TIMEOUT`...
+    pub code: &'static str,
+    /// The MQTT reason code MQTT.js reports this failure with (`ErrorWithReasonCode`), if any.
+    pub reason: Option<u8>,
+    /// For a person; MQTT.js's words where MQTT.js reports the same failure.
+    pub message: String,
+}
 
-/// The code and message for a session's error that ends the connection.
-pub(crate) fn session_failure(e: SessionError) -> Failure {
-    match e {
-        SessionError::KeepaliveTimeout => ("ERR_KEEPALIVE_TIMEOUT", "Keepalive timeout".into()),
-        SessionError::ConnectTimeout => ("ERR_CONNACK_TIMEOUT", "connack timeout".into()),
-        SessionError::Refused(code) => ("ERR_MQTT_REFUSED", format!("connection refused: {code}")),
-        other => ("ERR_MQTT_PROTOCOL", other.to_string()),
+impl Failure {
+    /// A failure without a reason code.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            reason: None,
+            message: message.into(),
+        }
     }
 }
 
-/// The code and message for a socket's I/O error.
+impl From<(&'static str, String)> for Failure {
+    fn from((code, message): (&'static str, String)) -> Self {
+        Failure::new(code, message)
+    }
+}
+
+impl From<SessionError> for Failure {
+    fn from(e: SessionError) -> Self {
+        Failure {
+            code: e.code(),
+            reason: e.reported_reason(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<DecodeError> for Failure {
+    fn from(e: DecodeError) -> Self {
+        match e {
+            // MQTT.js 5.16's words and code for a packet over our maximumPacketSize.
+            DecodeError::PacketTooLarge { cmd, size, max } => Failure {
+                code: "ERR_MQTT_PACKET_TOO_LARGE",
+                reason: Some(crate::codec::PACKET_TOO_LARGE),
+                message: format!(
+                    "exceeding packets size {cmd}: {size} bytes, maximumPacketSize is {max}"
+                ),
+            },
+            other => Failure::new(
+                crate::error::Error::from(other.clone()).code(),
+                other.to_string(),
+            ),
+        }
+    }
+}
+
+impl From<transport::Error> for Failure {
+    fn from(e: transport::Error) -> Self {
+        Failure::new(e.code(), e.to_string())
+    }
+}
+
+/// The failure for a socket's I/O error.
 pub(crate) fn io_failure(e: &std::io::Error) -> Failure {
     let t = transport::Error::Io {
         context: "socket".into(),
         source: std::io::Error::new(e.kind(), e.to_string()),
     };
-    (t.code(), e.to_string())
+    Failure::new(t.code(), e.to_string())
 }
 
 /// A TCP socket read on the application's thread; tokio only waits for it to be writable.

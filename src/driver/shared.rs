@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 
 #[cfg(unix)]
 use super::io::AppSocket;
-use super::io::{session_failure, Failure};
+use super::io::Failure;
 use super::writer::{self, Direct};
 use crate::codec::{DecodeError, Decoder, Packet};
 use crate::session::{Event, Session};
@@ -65,13 +65,8 @@ pub(super) struct AppRead {
 pub enum ClientEvent {
     /// A session event (packets the application handles).
     Session(Event),
-    /// A connection failed or broke; `code` is errno-style or an MQTT error code.
-    Error {
-        /// `ECONNREFUSED`, `ERR_KEEPALIVE_TIMEOUT`, `ERR_MQTT_MALFORMED`...
-        code: &'static str,
-        /// For a person.
-        message: String,
-    },
+    /// A connection failed or broke.
+    Error(Failure),
     /// The connection closed.
     Close,
     /// A new connection attempt begins.
@@ -450,13 +445,10 @@ impl Shared {
                     if g.observe.received {
                         g.events.push(ClientEvent::Received(p.clone()));
                     }
-                    g.session.handle_packet(p, now).map_err(session_failure)?;
+                    g.session.handle_packet(p, now).map_err(Failure::from)?;
                 }
                 Err(DecodeError::Incomplete { .. }) => return Ok(()),
-                Err(e) => {
-                    let code = crate::error::Error::from(e.clone()).code();
-                    return Err((code, e.to_string()));
-                }
+                Err(e) => return Err(e.into()),
             }
         }
     }

@@ -151,6 +151,42 @@ pub enum SessionError {
     /// [`Event::Refused`] carries the packet.
     #[error("connection refused with code {0}")]
     Refused(u8),
+    /// The server broke a rule that MQTT.js 5.16 checks too and reports with the rule's
+    /// reason code (`ErrorWithReasonCode`): topic aliases (148, 130 for an unregistered
+    /// one), Receive Maximum (147), a second CONNACK (130). The message is MQTT.js's.
+    #[error("{}", .0.message)]
+    Reported(Violation),
+    /// An ack answering another kind of flow than the one pending on its id; MQTT.js 5.16
+    /// reports it with its own message and no code.
+    #[error("{}", .0.message)]
+    UnexpectedAck(Violation),
+}
+
+impl SessionError {
+    /// The stable code programs test (`err.code` in JS), for refused commands and for the
+    /// connection failures alike.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::KeepaliveTimeout => "ERR_KEEPALIVE_TIMEOUT",
+            SessionError::ConnectTimeout => "ERR_CONNACK_TIMEOUT",
+            SessionError::Refused(_) => "ERR_MQTT_REFUSED",
+            SessionError::NoPacketId | SessionError::PacketIdInUse(_) => "ERR_MQTT_PACKET_ID",
+            SessionError::NotConnected => "ERR_MQTT_CLIENT_DISCONNECTED",
+            SessionError::NotRestorable => "ERR_INVALID_ARG_VALUE",
+            SessionError::TopicAlias(_) => "ERR_MQTT_TOPIC_ALIAS",
+            SessionError::PacketTooLarge { .. } => "ERR_MQTT_PACKET_TOO_LARGE",
+            SessionError::UnexpectedAck(_) => "ERR_MQTT_UNEXPECTED_ACK",
+            SessionError::Protocol(_) | SessionError::Reported(_) => "ERR_MQTT_PROTOCOL",
+        }
+    }
+
+    /// The MQTT reason code MQTT.js puts in `err.code` for this error, where it does.
+    pub fn reported_reason(&self) -> Option<u8> {
+        match self {
+            SessionError::Reported(v) => Some(v.reason_code),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -741,7 +777,10 @@ impl Session {
             Packet::Disconnect(d) => self.events.push_back(Event::Disconnect(d)),
             Packet::Auth(a) => self.events.push_back(Event::Auth(a)),
             Packet::ConnAck(_) => {
-                return Err(Violation::protocol("MQTT-3.2.0-2", "a second CONNACK").into())
+                return Err(SessionError::Reported(Violation::protocol(
+                    "MQTT-3.2.0-2",
+                    "Protocol error: duplicate CONNACK on the same network connection",
+                )))
             }
             other => {
                 return Err(Violation::protocol(
@@ -926,7 +965,9 @@ impl Session {
 
     fn on_publish(&mut self, mut p: Publish, now: Instant) -> Result<(), SessionError> {
         if self.version.is_v5() {
-            self.aliases.incoming(&mut p)?;
+            self.aliases
+                .incoming(&mut p)
+                .map_err(SessionError::Reported)?;
         }
         if p.qos == QoS::ExactlyOnce && self.incoming_qos2.contains(&p.packet_id) {
             // A resend of a message already received: acknowledge, do not deliver again.
@@ -942,15 +983,14 @@ impl Session {
             });
             let in_flight = self.incoming_qos2.len() + self.incoming_qos2_pending.len();
             if let Some(max) = max.filter(|&m| in_flight >= m as usize) {
-                return Err(Violation::new(
+                return Err(SessionError::Reported(Violation::new(
                     "MQTT-3.3.4-9",
                     format!(
                         "Receive Maximum exceeded: {} inbound QoS 2 messages in flight, receiveMaximum is {max}",
                         in_flight + 1
                     ),
                     0x93,
-                )
-                .into());
+                )));
             }
             self.incoming_qos2_pending.insert(p.packet_id);
         }
@@ -981,14 +1021,13 @@ impl Session {
             Some(Outgoing::Unsubscribe { .. }) if ack == PacketType::UnsubAck => return Ok(()),
             Some(Outgoing::Unsubscribe { .. }) => "unsubscribe",
         };
-        Err(Violation::protocol(
+        Err(SessionError::UnexpectedAck(Violation::protocol(
             "MQTT-4.3",
             format!(
                 "Protocol error: {} does not answer the {pending} pending on message id {id}",
                 ack.name().to_ascii_lowercase()
             ),
-        )
-        .into())
+        )))
     }
 
     fn on_puback(&mut self, a: Ack) {
