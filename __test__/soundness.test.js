@@ -1,9 +1,10 @@
 'use strict'
 
-// Issue 17's regressions, each in a child process: reconnects from a peer that drops every
+// Regressions of the native core, the first two in a child process: reconnects from a peer that drops every
 // connection all complete promptly, in every read mode (a reconnect once stalled for 30 s
 // when a connection was registered between two steps of a drain); clients made and ended
-// by the thousand leave native memory flat (each once kept about 1.6 KB).
+// by the thousand leave native memory flat (each once kept about 1.6 KB); a restored
+// PUBREL owns its bytes.
 const test = require('node:test')
 const assert = require('node:assert')
 const net = require('node:net')
@@ -74,5 +75,45 @@ test('8,000 clients made and ended one after another leave native memory flat (a
     }
   } finally {
     await peer.close()
+  }
+})
+
+test('an MQTT 5 PUBREL restored from outgoingStore keeps its properties after JS reuses its buffers and the client reconnects', { timeout: 30000, skip: upstream && "mqtt-napi's native memory (MQTT.js also waits for the stored PUBREL's PUBCOMP before 'connect', which this broker withholds)" }, async () => {
+  // The native client once kept pointers into the JS bytes a restored PUBREL came from;
+  // JS reuses and regrows those bytes for every packet it describes afterwards.
+  const mqtt = require('./helpers/impl').mqtt()
+  const { fakeBroker } = require('./helpers/fake-broker')
+  const { once, withTimeout, sleep } = require('./helpers/wait')
+  const reasonString = 'kept-'.repeat(40)
+  const userProperties = { origin: 'the store', n: '42' }
+  const broker = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: true })
+    if (p.cmd === 'publish' && p.qos === 1) conn.send({ cmd: 'puback', messageId: p.messageId })
+  }, { version: 5 })
+  const store = new mqtt.Store()
+  store.put({ cmd: 'pubrel', qos: 1, messageId: 777, reasonCode: 0, properties: { reasonString, userProperties } }, () => {})
+  const c = mqtt.connect({ host: '127.0.0.1', port: broker.port, protocolVersion: 5, clean: false, clientId: 'restore-pubrel', reconnectPeriod: 50, outgoingStore: store })
+  c.on('error', () => {})
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    // Many packets with long topics and properties, so JS's buffers are rewritten and grown.
+    for (let i = 0; i < 200; i++) {
+      await c.publishAsync(`overwrite/${'z'.repeat(i * 20)}`, Buffer.alloc(1000 + i * 50, i), { qos: 1, properties: { userProperties: { junk: 'x'.repeat(500 + i) } } })
+    }
+    const first = broker.connections[0].packets.filter((p) => p.cmd === 'pubrel')
+    assert.strictEqual(first.length, 1)
+    broker.connections[0].destroy()
+    const deadline = Date.now() + 10000
+    while (!(broker.connections[1] && broker.connections[1].packets.some((p) => p.cmd === 'pubrel')) && Date.now() < deadline) await sleep(20)
+    const again = broker.connections[1].packets.find((p) => p.cmd === 'pubrel')
+    assert.ok(again, 'the PUBREL is resent on the next connection')
+    for (const p of [first[0], again]) {
+      assert.strictEqual(p.messageId, 777)
+      assert.strictEqual(p.properties.reasonString, reasonString)
+      assert.deepStrictEqual({ ...p.properties.userProperties }, userProperties)
+    }
+  } finally {
+    c.end(true)
+    await broker.close()
   }
 })
