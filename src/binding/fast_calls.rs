@@ -217,185 +217,137 @@ unsafe fn number(env: sys::napi_env, v: f64) -> Result<sys::napi_value, Thrown> 
     }
 }
 
-/// `clientPublish(handle, topic, payload, flags, messageId)` -> packet id.
-unsafe extern "C" fn client_publish(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [h, topic, payload, flags, id] = args::<5>(env, info)?;
-            let r = calls::client_publish(
-                u32_arg(env, h, "handle")?,
-                string_arg(env, topic, "topic")?,
-                bytes_arg(env, payload, "payload")?,
-                u32_arg(env, flags, "flags")?,
-                u32_arg(env, id, "messageId")?,
-            )?;
-            number(env, r as f64)
-        })
-    }
-}
-
-/// `topicId(topic)` -> id, or -1 when the table is full.
-unsafe extern "C" fn topic_id(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [topic] = args::<1>(env, info)?;
-            let id = calls::topic_id(string_arg(env, topic, "topic")?)?;
-            number(env, id.map_or(-1.0, f64::from))
-        })
-    }
-}
-
-/// `clientPublishTopic(handle, topicId, payload, flags, messageId)` -> packet id.
-unsafe extern "C" fn client_publish_topic(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [h, topic, payload, flags, id] = args::<5>(env, info)?;
-            let r = calls::client_publish_topic(
-                u32_arg(env, h, "handle")?,
-                u32_arg(env, topic, "topicId")?,
-                bytes_arg(env, payload, "payload")?,
-                u32_arg(env, flags, "flags")?,
-                u32_arg(env, id, "messageId")?,
-            )?;
-            number(env, r as f64)
-        })
-    }
-}
-
-/// `clientSend(handle, tape, data, payload)` -> packet id.
-unsafe extern "C" fn client_send(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [h, tape, data, payload] = args::<4>(env, info)?;
-            let r = calls::client_send(
-                u32_arg(env, h, "handle")?,
-                words_arg(env, tape, "tape")?,
-                bytes_arg(env, data, "data")?,
-                bytes_arg(env, payload, "payload")?,
-            )?;
-            number(env, r as f64)
-        })
-    }
-}
-
-/// `clientAck(handle, messageId, qos, reasonCode)`.
-unsafe extern "C" fn client_ack(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [h, id, qos, rc] = args::<4>(env, info)?;
-            calls::client_ack(
-                u32_arg(env, h, "handle")?,
-                u32_arg(env, id, "messageId")?,
-                u32_arg(env, qos, "qos")?,
-                u32_arg(env, rc, "reasonCode")?,
-            );
-            Ok(ptr::null_mut())
-        })
-    }
-}
-
-/// `clientComplete(handle, messageId)`.
-unsafe extern "C" fn client_complete(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [h, id] = args::<2>(env, info)?;
-            calls::client_complete(u32_arg(env, h, "handle")?, u32_arg(env, id, "messageId")?);
-            Ok(ptr::null_mut())
-        })
-    }
-}
-
-/// `clientFlush(handle)`.
-unsafe extern "C" fn client_flush(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [h] = args::<1>(env, info)?;
-            calls::client_flush(u32_arg(env, h, "handle")?);
-            Ok(ptr::null_mut())
-        })
-    }
-}
-
-/// `clientWriteMark(handle)` -> mark.
-unsafe extern "C" fn client_write_mark(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [h] = args::<1>(env, info)?;
-            number(env, calls::client_write_mark(u32_arg(env, h, "handle")?))
-        })
-    }
-}
-
-/// `clientReadWith(handle, drain)` -> whether the client's plain TCP connections will be
-/// read on this thread, calling `drain()` when events wait (see `poll.rs`).
-unsafe extern "C" fn client_read_with(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: Node calls this callback with its live `env` and `info`, which is all `run`,
-    // `args` and the argument readers below require; they run on this JS thread only.
-    unsafe {
-        run(env, || {
-            let [h, func] = args::<2>(env, info)?;
-            let core = calls::core(u32_arg(env, h, "handle")?)?;
-            let mut kind = 0;
-            if sys::napi_typeof(env, func, &mut kind) != sys::Status::napi_ok
-                || kind != sys::ValueType::napi_function
-            {
-                return Err(bad("drain"));
+/// Defines a raw Node-API callback: `fn name(env, [arg, ...]) { body }` reads exactly that
+/// many arguments, runs `body` inside [`run`] (errors and panics become a thrown JS error),
+/// and returns what `body` gives. `env` in the body is the callback's environment.
+macro_rules! fast_call {
+    ($(#[doc = $doc:literal])* fn $name:ident($env:ident, [$($arg:ident),*]) $body:block) => {
+        $(#[doc = $doc])*
+        unsafe extern "C" fn $name(
+            env: sys::napi_env,
+            info: sys::napi_callback_info,
+        ) -> sys::napi_value {
+            // SAFETY: Node calls this callback with its live `env` and `info`, which is all
+            // `run`, `args` and the argument readers in the body require; they run on this
+            // JS thread only, during the call.
+            unsafe {
+                run(env, || {
+                    let $env = env;
+                    let [$($arg),*] = args(env, info)?;
+                    $body
+                })
             }
-            #[cfg(unix)]
-            let on =
-                super::poll::register(env, u32_arg(env, h, "handle")?, core.shared.clone(), func);
-            #[cfg(not(unix))]
-            let on = {
-                let _ = core;
-                false
-            };
-            let mut out = ptr::null_mut();
-            sys::napi_get_boolean(env, on, &mut out);
-            Ok(out)
-        })
+        }
+    };
+}
+
+fast_call! {
+    /// `clientPublish(handle, topic, payload, flags, messageId)` -> packet id.
+    fn client_publish(env, [h, topic, payload, flags, id]) {
+        let r = calls::client_publish(
+            u32_arg(env, h, "handle")?,
+            string_arg(env, topic, "topic")?,
+            bytes_arg(env, payload, "payload")?,
+            u32_arg(env, flags, "flags")?,
+            u32_arg(env, id, "messageId")?,
+        )?;
+        number(env, r as f64)
+    }
+}
+
+fast_call! {
+    /// `topicId(topic)` -> id, or -1 when the table is full.
+    fn topic_id(env, [topic]) {
+        let id = calls::topic_id(string_arg(env, topic, "topic")?)?;
+        number(env, id.map_or(-1.0, f64::from))
+    }
+}
+
+fast_call! {
+    /// `clientPublishTopic(handle, topicId, payload, flags, messageId)` -> packet id.
+    fn client_publish_topic(env, [h, topic, payload, flags, id]) {
+        let r = calls::client_publish_topic(
+            u32_arg(env, h, "handle")?,
+            u32_arg(env, topic, "topicId")?,
+            bytes_arg(env, payload, "payload")?,
+            u32_arg(env, flags, "flags")?,
+            u32_arg(env, id, "messageId")?,
+        )?;
+        number(env, r as f64)
+    }
+}
+
+fast_call! {
+    /// `clientSend(handle, tape, data, payload)` -> packet id.
+    fn client_send(env, [h, tape, data, payload]) {
+        let r = calls::client_send(
+            u32_arg(env, h, "handle")?,
+            words_arg(env, tape, "tape")?,
+            bytes_arg(env, data, "data")?,
+            bytes_arg(env, payload, "payload")?,
+        )?;
+        number(env, r as f64)
+    }
+}
+
+fast_call! {
+    /// `clientAck(handle, messageId, qos, reasonCode)`.
+    fn client_ack(env, [h, id, qos, rc]) {
+        calls::client_ack(
+            u32_arg(env, h, "handle")?,
+            u32_arg(env, id, "messageId")?,
+            u32_arg(env, qos, "qos")?,
+            u32_arg(env, rc, "reasonCode")?,
+        );
+        Ok(ptr::null_mut())
+    }
+}
+
+fast_call! {
+    /// `clientComplete(handle, messageId)`.
+    fn client_complete(env, [h, id]) {
+        calls::client_complete(u32_arg(env, h, "handle")?, u32_arg(env, id, "messageId")?);
+        Ok(ptr::null_mut())
+    }
+}
+
+fast_call! {
+    /// `clientFlush(handle)`.
+    fn client_flush(env, [h]) {
+        calls::client_flush(u32_arg(env, h, "handle")?);
+        Ok(ptr::null_mut())
+    }
+}
+
+fast_call! {
+    /// `clientWriteMark(handle)` -> mark.
+    fn client_write_mark(env, [h]) {
+        number(env, calls::client_write_mark(u32_arg(env, h, "handle")?))
+    }
+}
+
+fast_call! {
+    /// `clientReadWith(handle, drain)` -> whether the client's plain TCP connections will be
+    /// read on this thread, calling `drain()` when events wait (see `poll.rs`).
+    fn client_read_with(env, [h, func]) {
+        let core = calls::core(u32_arg(env, h, "handle")?)?;
+        let mut kind = 0;
+        if sys::napi_typeof(env, func, &mut kind) != sys::Status::napi_ok
+            || kind != sys::ValueType::napi_function
+        {
+            return Err(bad("drain"));
+        }
+        #[cfg(unix)]
+        let on =
+            super::poll::register(env, u32_arg(env, h, "handle")?, core.shared.clone(), func);
+        #[cfg(not(unix))]
+        let on = {
+            let _ = core;
+            false
+        };
+        let mut out = ptr::null_mut();
+        sys::napi_get_boolean(env, on, &mut out);
+        Ok(out)
     }
 }
 
