@@ -220,7 +220,7 @@ fn tls_setup(t: NativeTlsOptions) -> Result<driver::TlsSetup, Failure> {
             .map(String::into_bytes)
             .collect(),
     };
-    let config = tls::client_config(&opts).map_err(|e| (e.code, e.message))?;
+    let config = tls::client_config(&opts)?;
     Ok(driver::TlsSetup {
         config,
         servername: t.servername,

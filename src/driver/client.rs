@@ -121,8 +121,7 @@ async fn open(
             None if cfg.ws.is_none() => return Ok(Opened::Tcp(tcp)),
             None => Box::new(tcp),
             Some(t) => {
-                let name = tls::server_name(t.servername.as_deref(), host)
-                    .map_err(|e| (e.code, e.message))?;
+                let name = tls::server_name(t.servername.as_deref(), host)?;
                 Box::new(tls::handshake(tcp, t.config.clone(), name).await?)
             }
         }

@@ -49,26 +49,66 @@ pub enum Error {
     /// A SOCKS proxy failed or refused (the `socks` package's words).
     #[error("{0}")]
     Socks(String),
+    /// TLS options that cannot be used (bad PEM, a key that does not fit the certificate),
+    /// or a handshake that failed; `code` is Node's (`ERR_TLS_*`, or OpenSSL's verification
+    /// codes such as `CERT_HAS_EXPIRED`).
+    #[error("{message}")]
+    Tls {
+        /// Node's code.
+        code: &'static str,
+        /// For a person, in Node's and OpenSSL's words.
+        message: String,
+    },
+    /// A WebSocket request that cannot be made (`ERR_INVALID_URL`, `ERR_INVALID_ARG_VALUE`
+    /// for a bad header) or an upgrade the server refused (`ERR_WS_HANDSHAKE`).
+    #[error("{message}")]
+    WebSocket {
+        /// Node-style code.
+        code: &'static str,
+        /// For a person.
+        message: String,
+    },
+    /// A Unix socket that cannot be connected to; `code` is errno-style (`ENOENT`...).
+    #[error("connect {code} {path}")]
+    Unix {
+        /// errno-style code.
+        code: &'static str,
+        /// The socket's path.
+        path: String,
+    },
+    /// Not available on this platform.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl Error {
     /// Node-style error code: `ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`...
     pub fn code(&self) -> &'static str {
-        use std::io::ErrorKind::*;
         match self {
             Error::NotFound(_) => "ENOTFOUND",
             Error::Socks(_) => "SOCKS",
-            Error::Io { source, .. } => match source.kind() {
-                ConnectionRefused => "ECONNREFUSED",
-                ConnectionReset => "ECONNRESET",
-                ConnectionAborted => "ECONNABORTED",
-                TimedOut => "ETIMEDOUT",
-                BrokenPipe => "EPIPE",
-                AddrNotAvailable => "EADDRNOTAVAIL",
-                NotConnected => "ENOTCONN",
-                UnexpectedEof => "ECONNRESET",
-                _ => "EIO",
-            },
+            Error::Tls { code, .. } | Error::WebSocket { code, .. } | Error::Unix { code, .. } => {
+                code
+            }
+            Error::Unsupported(_) => "ERR_NOT_SUPPORTED",
+            Error::Io { source, .. } => io_code(source.kind()),
         }
+    }
+}
+
+/// Node's errno-style code for an I/O error of this kind.
+pub fn io_code(kind: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind::*;
+    match kind {
+        ConnectionRefused => "ECONNREFUSED",
+        ConnectionReset => "ECONNRESET",
+        ConnectionAborted => "ECONNABORTED",
+        TimedOut => "ETIMEDOUT",
+        BrokenPipe => "EPIPE",
+        AddrNotAvailable => "EADDRNOTAVAIL",
+        NotConnected => "ENOTCONN",
+        UnexpectedEof => "ECONNRESET",
+        NotFound => "ENOENT",
+        _ => "EIO",
     }
 }

@@ -30,24 +30,14 @@ pub struct TlsOptions {
     pub alpn: Vec<Vec<u8>>,
 }
 
-/// A TLS setup that failed before any connection: bad PEM, a key that does not fit.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ConfigError {
-    /// Node-style code.
-    pub code: &'static str,
-    /// For a person.
-    pub message: String,
-}
-
-fn config_error(code: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
+fn config_error(code: &'static str, message: impl Into<String>) -> super::Error {
+    super::Error::Tls {
         code,
         message: message.into(),
     }
 }
 
-fn certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+fn certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, super::Error> {
     let list: Vec<_> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|e| {
@@ -65,7 +55,7 @@ fn certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, ConfigE
     Ok(list)
 }
 
-fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, ConfigError> {
+fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, super::Error> {
     if pem.windows(9).any(|w| w == b"ENCRYPTED") {
         return Err(config_error(
             "ERR_TLS_KEY_ENCRYPTED",
@@ -82,7 +72,7 @@ fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, ConfigError> {
 }
 
 /// Builds the rustls client configuration once per client.
-pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, ConfigError> {
+pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, super::Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -149,7 +139,7 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, ConfigError
 pub fn server_name(
     servername: Option<&str>,
     host: &str,
-) -> Result<ServerName<'static>, ConfigError> {
+) -> Result<ServerName<'static>, super::Error> {
     let name = servername.filter(|s| !s.is_empty()).unwrap_or(host);
     let name = name.trim_start_matches('[').trim_end_matches(']');
     ServerName::try_from(name.to_string()).map_err(|_| {
@@ -165,24 +155,28 @@ pub async fn handshake(
     tcp: TcpStream,
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
-) -> Result<TlsStream<TcpStream>, (&'static str, String)> {
+) -> Result<TlsStream<TcpStream>, super::Error> {
     TlsConnector::from(config)
         .connect(name.clone(), tcp)
         .await
         .map_err(|e| describe(&e, &name))
 }
 
+/// The handshake's failure, as Node reports it.
+fn describe(e: &std::io::Error, name: &ServerName<'_>) -> super::Error {
+    let (code, message) = describe_parts(e, name);
+    config_error(code, message)
+}
+
 /// Node's code and a message naming what failed.
 #[allow(deprecated)] // CertificateError::UnsupportedSignatureAlgorithm, still produced by older paths
-fn describe(e: &std::io::Error, name: &ServerName<'_>) -> (&'static str, String) {
+fn describe_parts(e: &std::io::Error, name: &ServerName<'_>) -> (&'static str, String) {
     let host = name.to_str();
     let Some(err) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
-        let code = super::Error::Io {
-            context: String::new(),
-            source: std::io::Error::new(e.kind(), ""),
-        }
-        .code();
-        return (code, format!("TLS handshake with {host} failed: {e}"));
+        return (
+            super::io_code(e.kind()),
+            format!("TLS handshake with {host} failed: {e}"),
+        );
     };
     match err {
         rustls::Error::InvalidCertificate(c) => match c {

@@ -34,7 +34,7 @@ pub async fn handshake(
     port: u16,
     secure: bool,
     opts: &WsOptions,
-) -> Result<WsIo, (&'static str, String)> {
+) -> Result<WsIo, super::Error> {
     let scheme = if secure { "wss" } else { "ws" };
     let host_part = if host.contains(':') {
         format!("[{host}]")
@@ -47,7 +47,8 @@ pub async fn handshake(
         format!("/{}", opts.path)
     };
     let url = format!("{scheme}://{host_part}:{port}{path}");
-    let bad = |m: String| ("ERR_INVALID_URL", m);
+    let ws_error = |code: &'static str, message: String| super::Error::WebSocket { code, message };
+    let bad = |m: String| ws_error("ERR_INVALID_URL", m);
     let mut req = url
         .as_str()
         .into_client_request()
@@ -58,15 +59,15 @@ pub async fn handshake(
     headers.insert("Sec-WebSocket-Protocol", proto);
     for (k, v) in &opts.headers {
         let name = HeaderName::from_bytes(k.as_bytes())
-            .map_err(|_| ("ERR_INVALID_ARG_VALUE", format!("bad header name {k:?}")))?;
+            .map_err(|_| ws_error("ERR_INVALID_ARG_VALUE", format!("bad header name {k:?}")))?;
         let value = HeaderValue::from_str(v)
-            .map_err(|_| ("ERR_INVALID_ARG_VALUE", format!("bad value for header {k}")))?;
+            .map_err(|_| ws_error("ERR_INVALID_ARG_VALUE", format!("bad value for header {k}")))?;
         headers.insert(name, value);
     }
     let (ws, _response) = tokio_tungstenite::client_async(req, stream)
         .await
         .map_err(|e| {
-            (
+            ws_error(
                 "ERR_WS_HANDSHAKE",
                 format!("WebSocket upgrade at {url} failed: {e}"),
             )
