@@ -1,7 +1,8 @@
 //! The client driver against a scripted broker on loopback: connect, QoS 1 round trip,
 //! reconnect after a drop (with the in-flight PUBLISH resent, DUP set), keepalive (pings
 //! answered keep the connection, unanswered ones end it in 1.5 keepalives), and reading
-//! paused while the application does not drain its events (backpressure).
+//! paused while the application does not drain its events (backpressure), and the
+//! hand-over of reading between the application's thread and the I/O thread.
 //!
 //! The session keeps time with `std::time::Instant`, so these run on the real clock, with
 //! keepalives of one second; every wait is bounded.
@@ -14,7 +15,7 @@ use mqtt_napi::codec::{
     Ack, ConnAck, Connect, DecodeError, Decoder, MqttStr, Packet, ProtocolVersion, Publish, QoS,
 };
 use mqtt_napi::driver::client::{run, Config};
-use mqtt_napi::driver::shared::{ClientEvent, Shared};
+use mqtt_napi::driver::shared::{ClientEvent, ReadThread, Shared};
 use mqtt_napi::session::{Event, Options, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -89,6 +90,16 @@ struct Client {
 
 impl Client {
     fn start(port: u16, keep_alive: u16, clean_start: bool) -> Client {
+        Client::start_reading(port, keep_alive, clean_start, None)
+    }
+
+    /// `read_thread`: who reads plain TCP (`None`: the I/O task, the default).
+    fn start_reading(
+        port: u16,
+        keep_alive: u16,
+        clean_start: bool,
+        read_thread: Option<ReadThread>,
+    ) -> Client {
         let connect = Connect {
             level: LEVEL,
             clean_start,
@@ -98,6 +109,9 @@ impl Client {
         };
         let session = Session::new(Options::new(connect), Instant::now());
         let shared = Shared::new(session, Box::new(|| {}));
+        if let Some(t) = read_thread {
+            shared.set_read_thread(t);
+        }
         let cfg = Config {
             servers: vec![("127.0.0.1".into(), port)],
             reconnect_period: Some(Duration::from_millis(100)),
@@ -335,5 +349,114 @@ async fn reading_should_pause_while_events_are_not_drained_and_resume_after() {
     }
     assert_eq!(total, n, "every message after draining");
     let _peer = writer.await.unwrap();
+    client.shared.end(true);
+}
+
+/// Plays the application's thread as JS does with its poll handle: watches the socket the
+/// driver hands it, reads when it is readable, stops watching on a hand-over to the I/O
+/// thread, and counts the messages delivered. Records who was reading as it went.
+#[cfg(unix)]
+fn app_thread(
+    shared: Arc<Shared>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(usize, Vec<&'static str>)> {
+    use mqtt_napi::driver::app_read::AppReadOutcome;
+    use std::sync::atomic::Ordering;
+    std::thread::spawn(move || {
+        let mut messages = 0;
+        let mut readers: Vec<&'static str> = Vec::new();
+        let count = |events: Vec<ClientEvent>| {
+            events
+                .iter()
+                .filter(|e| matches!(e, ClientEvent::Session(Event::Publish(_))))
+                .count()
+        };
+        while !stop.load(Ordering::Relaxed) {
+            messages += count(shared.drain());
+            let now = shared.current_reader();
+            if readers.last() != Some(&now) {
+                readers.push(now);
+            }
+            let Some((id, fd, _sock)) = shared.app_socket() else {
+                std::thread::sleep(Duration::from_millis(1));
+                continue;
+            };
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one live pollfd, its count, a 10 ms timeout.
+            let ready = unsafe { libc::poll(&mut pfd, 1, 10) };
+            if ready <= 0 {
+                continue;
+            }
+            match shared.read_app(id, true) {
+                AppReadOutcome::Events | AppReadOutcome::Handoff { .. } => {
+                    messages += count(shared.drain())
+                }
+                _ => {}
+            }
+        }
+        messages += count(shared.drain());
+        (messages, readers)
+    })
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_should_move_to_the_io_thread_while_data_streams_and_come_back_when_quiet() {
+    let (listener, port) = broker().await;
+    let client = Client::start_reading(port, 60, true, Some(ReadThread::Adaptive));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = app_thread(client.shared.clone(), stop.clone());
+    let mut peer = Peer::accept(&listener).await;
+    peer.handshake(false).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while client.shared.current_reader() != "js" && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        client.shared.current_reader(),
+        "js",
+        "a quiet connection is read by the application"
+    );
+
+    // A burst: far more than one read's worth waits, so the I/O thread takes over.
+    let burst = 5_000usize;
+    let mut out = BytesMut::new();
+    for _ in 0..burst {
+        Packet::Publish(Publish {
+            topic: MqttStr::new("t/burst").unwrap(),
+            payload: Bytes::from(vec![b'x'; 1024]),
+            ..Default::default()
+        })
+        .encode(LEVEL, &mut out)
+        .unwrap();
+    }
+    peer.stream.write_all(&out).await.unwrap();
+    // Then quiet: small messages, one at a time, until reading is back on the
+    // application's thread (a few quiet reads in a row hand it back).
+    let mut trickle = 0usize;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        peer.send(Packet::Publish(Publish {
+            topic: MqttStr::new("t/trickle").unwrap(),
+            payload: Bytes::from_static(b"."),
+            ..Default::default()
+        }))
+        .await;
+        trickle += 1;
+        if trickle >= 10 && client.shared.current_reader() == "js" {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (messages, readers) = app.join().unwrap();
+    assert_eq!(messages, burst + trickle, "every message delivered once");
+    let handed = readers.windows(3).any(|w| w == ["js", "io", "js"]);
+    assert!(handed, "reader went js -> io -> js: {readers:?}");
     client.shared.end(true);
 }
