@@ -71,7 +71,7 @@ impl Shared {
     /// Says which thread reads plain TCP (the application's only once JS registered its
     /// poll handle); the next connection follows it.
     pub fn set_read_thread(&self, t: ReadThread) {
-        self.lock().read_thread = t;
+        self.lock().reader.thread = t;
     }
 
     /// Takes a fresh TCP connection for reading on the application's thread. Returns the
@@ -88,9 +88,9 @@ impl Shared {
             .map_err(|e| e.into_parts().1)?;
         let sock = Arc::new(fd);
         let mut g = self.lock();
-        g.app_id += 1;
-        let id = g.app_id;
-        g.app = Some(AppRead {
+        g.reader.app_id += 1;
+        let id = g.reader.app_id;
+        g.reader.app = Some(AppRead {
             sock: sock.clone(),
             buf: BytesMut::with_capacity(64 * 1024),
             decoder,
@@ -100,8 +100,8 @@ impl Shared {
             quiet: 0,
         });
         // The application learns of the socket when it drains: make it drain.
-        if !g.signaled {
-            g.signaled = true;
+        if !g.events.signaled {
+            g.events.signaled = true;
             drop(g);
             (self.notify)();
         }
@@ -111,7 +111,7 @@ impl Shared {
     /// The connection over: the socket is closed for good (both ways, even while the
     /// application's poll handle still holds it open), and reads stop.
     pub(super) fn end_app_read(&self) {
-        if let Some(r) = self.lock().app.take() {
+        if let Some(r) = self.lock().reader.app.take() {
             let _ = r.sock.get_ref().shutdown(Shutdown::Both);
         }
     }
@@ -119,21 +119,21 @@ impl Shared {
     /// How the connection read on the application's thread ended, once it has.
     pub(super) fn take_app_end(&self, id: u64) -> Option<Result<(), Failure>> {
         let mut g = self.lock();
-        let r = g.app.as_mut().filter(|r| r.id == id)?;
+        let r = g.reader.app.as_mut().filter(|r| r.id == id)?;
         r.end.take()
     }
 
     /// The socket the application should watch now, with the connection's id.
     pub fn app_socket(&self) -> Option<(u64, RawFd, Arc<AppSocket>)> {
         let g = self.lock();
-        let r = g.app.as_ref().filter(|r| r.end.is_none() && !r.io)?;
+        let r = g.reader.app.as_ref().filter(|r| r.end.is_none() && !r.io)?;
         Some((r.id, r.sock.as_raw_fd(), r.sock.clone()))
     }
 
     /// Who reads the current connection: `js` (the application), `io` (the I/O task,
     /// handed over while data streams in), `none` (no connection read by the application).
     pub fn current_reader(&self) -> &'static str {
-        match self.lock().app.as_ref() {
+        match self.lock().reader.app.as_ref() {
             Some(r) if r.end.is_none() => {
                 if r.io {
                     "io"
@@ -149,6 +149,7 @@ impl Shared {
     pub(super) fn io_read_socket(&self, id: u64) -> Option<Arc<AppSocket>> {
         let g = self.lock();
         let r = g
+            .reader
             .app
             .as_ref()
             .filter(|r| r.id == id && r.end.is_none() && r.io)?;
@@ -160,22 +161,23 @@ impl Shared {
     /// ([`AppReadOutcome::Events`]); from the I/O task they are announced as usual.
     pub fn read_app(&self, id: u64, app: bool) -> AppReadOutcome {
         let mut g = self.lock();
-        let Some(mut r) = g.app.take() else {
+        let Some(mut r) = g.reader.app.take() else {
             return AppReadOutcome::Gone;
         };
         if r.id != id || r.end.is_some() {
-            g.app = Some(r);
+            g.reader.app = Some(r);
             return AppReadOutcome::Gone;
         }
-        let idle = !g.signaled && g.events.is_empty();
-        g.in_app_read = app;
+        let idle = !g.events.signaled && g.events.list.is_empty();
+        g.reader.in_app_read = app;
         let budget = if app { READ_BUDGET } else { IO_READ_BUDGET };
         let (end, more, total) = self.read_into(&mut g, &mut r, budget);
         self.flush(&mut g);
-        g.in_app_read = false;
+        g.reader.in_app_read = false;
         let ended = end.is_some();
         r.end = end;
-        let handoff = app && !ended && g.read_thread == ReadThread::Adaptive && total >= STREAMING;
+        let handoff =
+            app && !ended && g.reader.thread == ReadThread::Adaptive && total >= STREAMING;
         let mut hand_back = false;
         if handoff {
             r.io = true;
@@ -193,18 +195,18 @@ impl Shared {
                 r.quiet = 0;
             }
         }
-        g.app = Some(r);
-        let events = app && !g.events.is_empty();
+        g.reader.app = Some(r);
+        let events = app && !g.events.list.is_empty();
         if events {
-            g.signaled = true;
+            g.events.signaled = true;
         }
-        let drain = hand_back && !g.signaled;
+        let drain = hand_back && !g.events.signaled;
         if drain {
-            g.signaled = true;
+            g.events.signaled = true;
         }
         // The packets read may bring the session's next deadline forward (a CONNACK
         // starts keepalive): the I/O task must re-arm its timer.
-        let sooner = match (g.session.poll_timeout(), g.app_timer) {
+        let sooner = match (g.session.poll_timeout(), g.reader.app_timer) {
             (Some(d), Some(t)) => d < t,
             (Some(_), None) => true,
             _ => false,

@@ -175,8 +175,8 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
         shared.end_app_read();
         {
             let mut g = shared.lock();
-            g.direct = None;
-            g.writing = false;
+            g.write.direct = None;
+            g.write.writing = false;
             g.addresses = None;
             g.session.handle_connection_lost();
             shared.discard_out(&mut g);
@@ -193,7 +193,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
                 if shared.ending().0 {
                     break;
                 }
-                if let Some(server) = shared.lock().next_server.take() {
+                if let Some(server) = shared.lock().stop.next_server.take() {
                     next = Some(server);
                     break;
                 }
@@ -230,18 +230,18 @@ async fn tcp_connection(
     cfg: &Config,
 ) -> Result<(), Failure> {
     #[cfg(unix)]
-    if shared.lock().read_thread != ReadThread::Io {
+    if shared.lock().reader.thread != ReadThread::Io {
         let (sock, id) = shared
             .begin_app_read(stream, decoder(shared, cfg))
             .map_err(|e| io_failure(&e))?;
         let wr = Direct::App(sock);
-        shared.lock().direct = Some(wr.clone());
+        shared.lock().write.direct = Some(wr.clone());
         let rd = Reading::<tokio::net::tcp::OwnedReadHalf>::App(id);
         return connection(shared, rd, Writer::Direct(wr), cfg).await;
     }
     let (rd, wr) = stream.into_split();
     let wr = Direct::Half(Arc::new(wr));
-    shared.lock().direct = Some(wr.clone());
+    shared.lock().write.direct = Some(wr.clone());
     connection(shared, Reading::Task(rd), Writer::Direct(wr), cfg).await
 }
 
@@ -278,9 +278,9 @@ async fn connection<R: AsyncRead + Unpin>(
         loop {
             let (buf, ending, force) = {
                 let mut g = shared.lock();
-                let buf = g.out.split();
-                g.writing = !buf.is_empty();
-                (buf, g.ending, g.force)
+                let buf = g.write.out.split();
+                g.write.writing = !buf.is_empty();
+                (buf, g.stop.ending, g.stop.force)
             };
             if force {
                 return Ok::<(), Failure>(());
@@ -288,14 +288,14 @@ async fn connection<R: AsyncRead + Unpin>(
             if !buf.is_empty() {
                 wr.write_all(&buf).await.map_err(|e| io_failure(&e))?;
                 let mut g = shared.lock();
-                g.writing = false;
+                g.write.writing = false;
                 shared.settle(&mut g, buf.len() as u64, false);
                 continue;
             }
             if ending {
                 // Everything queued before `end` (DISCONNECT last) is out; no other thread
                 // writes from here on.
-                shared.lock().direct = None;
+                shared.lock().write.direct = None;
                 wr.shutdown().await;
                 return Ok(());
             }
@@ -397,8 +397,8 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
         }
         let deadline = {
             let mut g = shared.lock();
-            g.app_timer = g.session.poll_timeout();
-            g.app_timer
+            g.reader.app_timer = g.session.poll_timeout();
+            g.reader.app_timer
         };
         tokio::select! {
             _ = sleep_until(deadline) => {

@@ -103,41 +103,73 @@ pub struct Observe {
     pub received: bool,
 }
 
-/// State shared by the application's thread and the I/O tasks.
+/// State shared by the application's thread and the I/O tasks, grouped by role.
 pub struct Inner {
     /// The protocol state.
     pub session: Session,
+    /// What waits to be written, and how far writing got.
+    pub write: WriteQueue,
+    /// What waits for the application.
+    pub events: EventQueue,
+    /// Why and how the connection or the client is to stop.
+    pub(super) stop: Stop,
+    /// Who reads plain TCP connections, and the state of a read on the application's thread.
+    pub(super) reader: Reader,
+    /// Where JS feeds its Duplex's bytes, while a JS-stream connection is open.
+    pub(super) feed: Option<UnboundedSender<Feed>>,
+    /// Local and remote address of the current TCP connection (Node's socket fields).
+    pub(super) addresses: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
+}
+
+/// The write side: encoded packets for the writer, and the marks the application waits on.
+#[derive(Default)]
+pub struct WriteQueue {
     /// Encoded packets waiting for the writer.
     pub out: BytesMut,
-    /// Events waiting for the application.
-    pub events: Vec<ClientEvent>,
-    pub(super) signaled: bool,
     /// Bytes were queued by deferred commands without waking the writer yet.
-    unkicked: bool,
-    /// Bytes of topics and payloads in `events`.
-    pending_bytes: usize,
-    observe: Observe,
+    pub(super) unkicked: bool,
     /// Bytes ever queued for writing, and ever settled (written or discarded).
-    queued: u64,
-    written: u64,
+    pub(super) queued: u64,
+    pub(super) written: u64,
     /// The highest mark the application waits for; 0 when none.
-    watch: u64,
-    pub(super) ending: bool,
-    pub(super) force: bool,
-    drop_connection: bool,
+    pub(super) watch: u64,
     /// The connection's socket, for writing from the thread that queued (plain TCP only).
     pub(super) direct: Option<Direct>,
     /// The writer task holds bytes taken from `out` that are not written yet.
     pub(super) writing: bool,
-    /// Where JS feeds its Duplex's bytes, while a JS-stream connection is open.
-    pub(super) feed: Option<UnboundedSender<Feed>>,
+}
+
+/// The events for the application, announced once through `notify` until drained.
+#[derive(Default)]
+pub struct EventQueue {
+    /// In order.
+    pub list: Vec<ClientEvent>,
+    /// `notify` was called and the application has not drained since.
+    pub(super) signaled: bool,
+    /// Bytes of topics and payloads in `list`.
+    pub(super) pending_bytes: usize,
+    /// Which packets are copied into events.
+    pub(super) observe: Observe,
+}
+
+/// Ending and dropping, as the application asked.
+#[derive(Default)]
+pub(super) struct Stop {
+    /// `end` was called: finish writing, then stop.
+    pub(super) ending: bool,
+    /// ... without waiting for anything (`end(true)`).
+    pub(super) force: bool,
+    /// Close the current connection (the application's timeout), then go on as configured.
+    pub(super) drop_connection: bool,
     /// The broker the application asked to reconnect to (`app_reconnects`).
     pub(super) next_server: Option<(String, u16)>,
-    /// Local and remote address of the current TCP connection (Node's socket fields).
-    pub(super) addresses: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
-    /// Which thread reads plain TCP sockets (see [`super::app_read`]).
+}
+
+/// Who reads plain TCP connections (see [`super::app_read`]).
+pub(super) struct Reader {
+    /// Which thread reads plain TCP sockets.
     #[cfg(unix)]
-    pub(super) read_thread: ReadThread,
+    pub(super) thread: ReadThread,
     /// The current connection's state when the application reads it.
     #[cfg(unix)]
     pub(super) app: Option<AppRead>,
@@ -150,6 +182,22 @@ pub struct Inner {
     /// that makes the session's next deadline earlier wakes the task to re-arm it.
     #[cfg(unix)]
     pub(super) app_timer: Option<Instant>,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader {
+            #[cfg(unix)]
+            thread: ReadThread::Io,
+            #[cfg(unix)]
+            app: None,
+            #[cfg(unix)]
+            app_id: 0,
+            in_app_read: false,
+            #[cfg(unix)]
+            app_timer: None,
+        }
+    }
 }
 
 /// The shared half of a client; see the module docs.
@@ -168,32 +216,12 @@ impl Shared {
         Arc::new(Shared {
             inner: Mutex::new(Inner {
                 session,
-                out: BytesMut::new(),
-                events: Vec::new(),
-                signaled: false,
-                unkicked: false,
-                pending_bytes: 0,
-                observe: Observe::default(),
-                queued: 0,
-                written: 0,
-                watch: 0,
-                ending: false,
-                force: false,
-                drop_connection: false,
-                direct: None,
-                writing: false,
+                write: WriteQueue::default(),
+                events: EventQueue::default(),
+                stop: Stop::default(),
+                reader: Reader::default(),
                 feed: None,
-                next_server: None,
                 addresses: None,
-                #[cfg(unix)]
-                read_thread: ReadThread::Io,
-                #[cfg(unix)]
-                app: None,
-                #[cfg(unix)]
-                app_id: 0,
-                in_app_read: false,
-                #[cfg(unix)]
-                app_timer: None,
             }),
             writer: Notify::new(),
             wake: Notify::new(),
@@ -227,22 +255,22 @@ impl Shared {
     ) -> R {
         let mut g = self.lock();
         let r = f(&mut g.session, Instant::now());
-        let observe = g.observe;
-        g.observe.sent &= observed;
-        let was_empty = g.out.is_empty();
+        let observe = g.events.observe;
+        g.events.observe.sent &= observed;
+        let was_empty = g.write.out.is_empty();
         self.queue_output(&mut g);
-        if was_empty && !g.out.is_empty() {
-            g.unkicked = true;
+        if was_empty && !g.write.out.is_empty() {
+            g.write.unkicked = true;
         }
         self.queue_events(&mut g);
-        g.observe = observe;
+        g.events.observe = observe;
         r
     }
 
     /// Wakes the writer for what deferred commands queued.
     pub fn kick(&self) {
         let mut g = self.lock();
-        if std::mem::take(&mut g.unkicked) {
+        if std::mem::take(&mut g.write.unkicked) {
             self.push_out(&mut g);
         }
     }
@@ -250,19 +278,19 @@ impl Shared {
     /// Gets the queued bytes moving: written here and now if the writer task is idle and
     /// the socket takes them, else by the writer task, woken for it.
     fn push_out(&self, g: &mut Inner) {
-        if g.out.is_empty() {
+        if g.write.out.is_empty() {
             return;
         }
-        if !g.writing && !g.force {
-            if let Some(w) = &g.direct {
-                let n = writer::try_write(w, &g.out);
+        if !g.write.writing && !g.stop.force {
+            if let Some(w) = &g.write.direct {
+                let n = writer::try_write(w, &g.write.out);
                 if n > 0 {
-                    let _ = g.out.split_to(n);
+                    let _ = g.write.out.split_to(n);
                     self.settle(g, n as u64, false);
                 }
             }
         }
-        if !g.out.is_empty() {
+        if !g.write.out.is_empty() {
             self.writer.notify_one();
         }
     }
@@ -271,23 +299,23 @@ impl Shared {
     /// the socket took those bytes. 0 when they are settled already.
     pub fn write_mark(&self) -> u64 {
         let mut g = self.lock();
-        if g.written >= g.queued {
+        if g.write.written >= g.write.queued {
             return 0;
         }
-        g.watch = g.watch.max(g.queued);
-        g.queued
+        g.write.watch = g.write.watch.max(g.write.queued);
+        g.write.queued
     }
 
     /// Counts `n` bytes as written, reporting progress if the application waits for it.
     pub(super) fn settle(&self, g: &mut Inner, n: u64, dropped: bool) {
-        g.written += n;
-        if g.watch > 0 {
-            g.events.push(ClientEvent::Written {
-                upto: g.written,
+        g.write.written += n;
+        if g.write.watch > 0 {
+            g.events.list.push(ClientEvent::Written {
+                upto: g.write.written,
                 dropped,
             });
-            if g.written >= g.watch {
-                g.watch = 0;
+            if g.write.written >= g.write.watch {
+                g.write.watch = 0;
             }
             self.announce(g);
         }
@@ -295,8 +323,8 @@ impl Shared {
 
     /// Discards the bytes not written (the connection is gone), settling them as dropped.
     pub(super) fn discard_out(&self, g: &mut Inner) {
-        g.out.clear();
-        let n = g.queued - g.written;
+        g.write.out.clear();
+        let n = g.write.queued - g.write.written;
         if n > 0 {
             self.settle(g, n, true);
         }
@@ -304,16 +332,16 @@ impl Shared {
 
     /// Sets which packets are reported; see [`Observe`].
     pub fn observe(&self, observe: Observe) {
-        self.lock().observe = observe;
+        self.lock().events.observe = observe;
     }
 
     /// Moves the session's packets into the write buffer and its events into the queue,
     /// waking the writer and the application as needed.
     pub(super) fn flush(&self, g: &mut Inner) {
-        let was_empty = g.out.is_empty() || g.unkicked;
+        let was_empty = g.write.out.is_empty() || g.write.unkicked;
         self.queue_output(g);
-        if was_empty && !g.out.is_empty() {
-            g.unkicked = false;
+        if was_empty && !g.write.out.is_empty() {
+            g.write.unkicked = false;
             self.push_out(g);
         }
         self.queue_events(g);
@@ -321,34 +349,34 @@ impl Shared {
 
     /// Encodes the session's packets into the write buffer.
     fn queue_output(&self, g: &mut Inner) {
-        let before = g.out.len();
+        let before = g.write.out.len();
         let version = g.session.version();
         while let Some(p) = g.session.poll_transmit() {
-            if g.observe.sent {
-                g.events.push(ClientEvent::Sent(p.clone()));
+            if g.events.observe.sent {
+                g.events.list.push(ClientEvent::Sent(p.clone()));
             }
             // Packets reach the session validated, so encoding cannot fail but on a bug;
             // such a packet is dropped rather than bringing the process down.
-            let _ = p.encode(version, &mut g.out);
+            let _ = p.encode(version, &mut g.write.out);
         }
-        g.queued += (g.out.len() - before) as u64;
+        g.write.queued += (g.write.out.len() - before) as u64;
     }
 
     /// Moves the session's events to the application's queue and announces them.
     fn queue_events(&self, g: &mut Inner) {
         while let Some(e) = g.session.poll_event() {
             if let Event::Publish(p) = &e {
-                g.pending_bytes += p.payload.len() + p.topic.len();
+                g.events.pending_bytes += p.payload.len() + p.topic.len();
             }
-            g.events.push(ClientEvent::Session(e));
+            g.events.list.push(ClientEvent::Session(e));
         }
         self.announce(g);
     }
 
     fn announce(&self, g: &mut Inner) {
         // A read on the application's thread delivers its events itself, at its end.
-        if !g.signaled && !g.in_app_read && !g.events.is_empty() {
-            g.signaled = true;
+        if !g.events.signaled && !g.reader.in_app_read && !g.events.list.is_empty() {
+            g.events.signaled = true;
             (self.notify)();
         }
     }
@@ -356,7 +384,7 @@ impl Shared {
     /// Queues an event for the application and announces it.
     pub fn emit(&self, e: ClientEvent) {
         let mut g = self.lock();
-        g.events.push(e);
+        g.events.list.push(e);
         self.announce(&mut g);
     }
 
@@ -364,9 +392,9 @@ impl Shared {
     pub fn drain(&self) -> Vec<ClientEvent> {
         let events = {
             let mut g = self.lock();
-            g.signaled = false;
-            g.pending_bytes = 0;
-            std::mem::take(&mut g.events)
+            g.events.signaled = false;
+            g.events.pending_bytes = 0;
+            std::mem::take(&mut g.events.list)
         };
         self.drained.notify_one();
         events
@@ -382,8 +410,8 @@ impl Shared {
     pub fn end(&self, force: bool) {
         {
             let mut g = self.lock();
-            g.ending = true;
-            g.force |= force;
+            g.stop.ending = true;
+            g.stop.force |= force;
         }
         self.wake.notify_one();
         self.writer.notify_one();
@@ -404,7 +432,7 @@ impl Shared {
     /// Closes the current connection (as destroying a socket would); the driver then
     /// reconnects as it does after any lost connection.
     pub fn drop_connection(&self) {
-        self.lock().drop_connection = true;
+        self.lock().stop.drop_connection = true;
         self.wake.notify_one();
     }
 
@@ -415,17 +443,17 @@ impl Shared {
 
     /// Starts the next connection attempt, to `host:port` (`app_reconnects` only).
     pub fn reconnect(&self, host: String, port: u16) {
-        self.lock().next_server = Some((host, port));
+        self.lock().stop.next_server = Some((host, port));
         self.wake.notify_one();
     }
 
     pub(super) fn take_drop(&self) -> bool {
-        std::mem::take(&mut self.lock().drop_connection)
+        std::mem::take(&mut self.lock().stop.drop_connection)
     }
 
     pub(super) fn ending(&self) -> (bool, bool) {
         let g = self.lock();
-        (g.ending, g.force)
+        (g.stop.ending, g.stop.force)
     }
 }
 
@@ -442,8 +470,8 @@ impl Shared {
         loop {
             match decoder.decode(buf) {
                 Ok(p) => {
-                    if g.observe.received {
-                        g.events.push(ClientEvent::Received(p.clone()));
+                    if g.events.observe.received {
+                        g.events.list.push(ClientEvent::Received(p.clone()));
                     }
                     g.session.handle_packet(p, now).map_err(Failure::from)?;
                 }
@@ -455,5 +483,5 @@ impl Shared {
 }
 
 pub(super) fn backlogged(g: &Inner) -> bool {
-    g.events.len() >= MAX_PENDING_EVENTS || g.pending_bytes >= MAX_PENDING_BYTES
+    g.events.list.len() >= MAX_PENDING_EVENTS || g.events.pending_bytes >= MAX_PENDING_BYTES
 }
