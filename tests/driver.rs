@@ -4,8 +4,9 @@
 //! paused while the application does not drain its events (backpressure), and the
 //! hand-over of reading between the application's thread and the I/O thread.
 //!
-//! The session keeps time with `std::time::Instant`, so these run on the real clock, with
-//! keepalives of one second; every wait is bounded.
+//! The driver takes its time from tokio's clock (`driver::io::now`): the tests named
+//! `paused_time_*` pause it, so minutes of keepalive and exact reconnect periods run at
+//! once; the others run on the real clock with short keepalives. Every wait is bounded.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -148,6 +149,30 @@ impl Client {
             }
             assert!(
                 Instant::now() < deadline,
+                "no {what} within {wait:?}; seen: {:?}",
+                self.seen
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// As [`Client::wait_for`], on tokio's (paused) clock.
+    async fn wait_for_paused(
+        &mut self,
+        wait: Duration,
+        what: &str,
+        f: impl Fn(&ClientEvent) -> bool,
+    ) -> ClientEvent {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            for e in self.shared.drain() {
+                self.seen.push(e.clone());
+                if f(&e) {
+                    return e;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
                 "no {what} within {wait:?}; seen: {:?}",
                 self.seen
             );
@@ -458,5 +483,78 @@ async fn reading_should_move_to_the_io_thread_while_data_streams_and_come_back_w
     assert_eq!(messages, burst + trickle, "every message delivered once");
     let handed = readers.windows(3).any(|w| w == ["js", "io", "js"]);
     assert!(handed, "reader went js -> io -> js: {readers:?}");
+    client.shared.end(true);
+}
+
+// With tokio's time paused (the driver and the session take their time from tokio's clock),
+// minutes of keepalive and reconnect run at once and exactly.
+
+#[tokio::test(start_paused = true)]
+async fn paused_time_a_minute_keepalive_pings_each_minute_and_times_out_ninety_seconds_after_the_last_answer(
+) {
+    let (listener, port) = broker().await;
+    let mut client = Client::start(port, 60, true);
+    let mut peer = Peer::accept(&listener).await;
+    peer.handshake(false).await;
+    client.connected().await;
+    let start = tokio::time::Instant::now();
+
+    // Five and a half minutes, every PINGREQ answered: one a minute, to the second (the
+    // clock started a few milliseconds after the CONNACK).
+    let window = Duration::from_secs(330);
+    let mut pings = Vec::new();
+    while start.elapsed() < window {
+        if let Some(p) = peer.recv_within(window - start.elapsed()).await {
+            assert!(matches!(p, Packet::PingReq), "{p:?}");
+            pings.push(start.elapsed().as_secs_f64().round() as u64);
+            peer.send(Packet::PingResp).await;
+        }
+    }
+    assert_eq!(pings, [60, 120, 180, 240, 300]);
+    assert!(!client
+        .shared
+        .drain()
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Error(_) | ClientEvent::Close)));
+
+    // Silence: the next PINGREQ, at 360 s, goes unanswered; 1.5 keepalives after the last
+    // PINGRESP (300 s) the connection ends: at 390 s.
+    let p = peer.recv_within(Duration::from_secs(120)).await;
+    assert!(matches!(p, Some(Packet::PingReq)), "{p:?}");
+    assert_eq!(start.elapsed().as_secs_f64().round() as u64, 360);
+    let e = client
+        .wait_for_paused(Duration::from_secs(120), "a keepalive timeout", |e| {
+            matches!(e, ClientEvent::Error(_))
+        })
+        .await;
+    let ClientEvent::Error(f) = e else {
+        unreachable!()
+    };
+    assert_eq!(f.code, "ERR_KEEPALIVE_TIMEOUT");
+    let at = start.elapsed().as_secs_f64().round() as u64;
+    assert_eq!(at, 390, "timed out at {at} s");
+    client.shared.end(true);
+}
+
+#[tokio::test(start_paused = true)]
+async fn paused_time_a_reconnect_waits_the_reconnect_period_each_time() {
+    let (listener, port) = broker().await;
+    let mut client = Client::start(port, 60, true);
+    let mut peer = Peer::accept(&listener).await;
+    peer.handshake(false).await;
+    client.connected().await;
+    for _ in 0..3 {
+        drop(peer);
+        let dropped = tokio::time::Instant::now();
+        peer = Peer::accept(&listener).await;
+        let waited = dropped.elapsed();
+        // reconnect_period is 100 ms (Client::start): exactly that, on the paused clock.
+        assert!(
+            waited >= Duration::from_millis(100) && waited < Duration::from_millis(150),
+            "reconnected after {waited:?}"
+        );
+        peer.handshake(false).await;
+        client.connected().await;
+    }
     client.shared.end(true);
 }

@@ -26,7 +26,7 @@ use tokio_rustls::rustls::ClientConfig;
 use super::app_read::{watch_readable, AppReadOutcome};
 #[cfg(unix)]
 use super::io::AppSocket;
-use super::io::{io_failure, Failure};
+use super::io::{io_failure, now, Failure};
 use super::js_stream::JsStream;
 #[cfg(unix)]
 use super::shared::ReadThread;
@@ -271,7 +271,7 @@ async fn connection<R: AsyncRead + Unpin>(
     {
         let mut g = shared.lock();
         shared.discard_out(&mut g);
-        g.session.handle_connected(Instant::now());
+        g.session.handle_connected(now());
         shared.flush(&mut g);
     }
     let writer = async {
@@ -354,9 +354,9 @@ async fn task_reader(
             _ = sleep_until(deadline) => {
                 let mut g = shared.lock();
                 if paused {
-                    g.session.handle_backlog(Instant::now());
+                    g.session.handle_backlog(now());
                 }
-                let r = g.session.handle_timeout(Instant::now());
+                let r = g.session.handle_timeout(now());
                 shared.flush(&mut g);
                 r.map_err(Failure::from)?;
             }
@@ -408,9 +408,9 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
                 }
                 let mut g = shared.lock();
                 if more || backlogged(&g) {
-                    g.session.handle_backlog(Instant::now());
+                    g.session.handle_backlog(now());
                 }
-                let r = g.session.handle_timeout(Instant::now());
+                let r = g.session.handle_timeout(now());
                 shared.flush(&mut g);
                 r.map_err(Failure::from)?;
             }
@@ -432,9 +432,9 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
                     Woken::Ending => {
                         // Give the writer time to flush DISCONNECT and the server time to
                         // close, then stop.
-                        let until = Instant::now() + Duration::from_secs(1);
+                        let until = now() + Duration::from_secs(1);
                         while shared.take_app_end(id).is_none() {
-                            let left = until.saturating_duration_since(Instant::now());
+                            let left = until.saturating_duration_since(now());
                             if tokio::time::timeout(left, shared.wake.notified()).await.is_err() {
                                 break;
                             }

@@ -71,6 +71,12 @@ impl From<transport::Error> for Failure {
     }
 }
 
+/// The driver's clock: tokio's, so that a test that pauses tokio's time (tests/driver.rs)
+/// drives the session's deadlines too; the real clock otherwise.
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// The failure for a socket's I/O error.
 pub(crate) fn io_failure(e: &std::io::Error) -> Failure {
     let t = transport::Error::Io {

@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 
 #[cfg(unix)]
 use super::io::AppSocket;
-use super::io::Failure;
+use super::io::{now, Failure};
 use super::writer::{self, Direct};
 use crate::codec::{DecodeError, Decoder, Packet};
 use crate::session::{Event, Session};
@@ -239,7 +239,7 @@ impl Shared {
     /// Runs a command against the session, then flushes what it produced.
     pub fn command<R>(&self, f: impl FnOnce(&mut Session, Instant) -> R) -> R {
         let mut g = self.lock();
-        let r = f(&mut g.session, Instant::now());
+        let r = f(&mut g.session, now());
         self.flush(&mut g);
         r
     }
@@ -254,7 +254,7 @@ impl Shared {
         f: impl FnOnce(&mut Session, Instant) -> R,
     ) -> R {
         let mut g = self.lock();
-        let r = f(&mut g.session, Instant::now());
+        let r = f(&mut g.session, now());
         let observe = g.events.observe;
         g.events.observe.sent &= observed;
         let was_empty = g.write.out.is_empty();
@@ -466,7 +466,7 @@ impl Shared {
         buf: &mut BytesMut,
         decoder: &mut Decoder,
     ) -> Result<(), Failure> {
-        let now = Instant::now();
+        let now = now();
         loop {
             match decoder.decode(buf) {
                 Ok(p) => {
