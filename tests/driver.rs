@@ -139,30 +139,7 @@ impl Client {
         what: &str,
         f: impl Fn(&ClientEvent) -> bool,
     ) -> ClientEvent {
-        let deadline = Instant::now() + wait;
-        loop {
-            for e in self.shared.drain() {
-                self.seen.push(e.clone());
-                if f(&e) {
-                    return e;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {what} within {wait:?}; seen: {:?}",
-                self.seen
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
-    /// As [`Client::wait_for`], on tokio's (paused) clock.
-    async fn wait_for_paused(
-        &mut self,
-        wait: Duration,
-        what: &str,
-        f: impl Fn(&ClientEvent) -> bool,
-    ) -> ClientEvent {
+        // tokio's clock: the real one, or the paused one in `paused_time_*` tests.
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             for e in self.shared.drain() {
@@ -523,7 +500,7 @@ async fn paused_time_a_minute_keepalive_pings_each_minute_and_times_out_ninety_s
     assert!(matches!(p, Some(Packet::PingReq)), "{p:?}");
     assert_eq!(start.elapsed().as_secs_f64().round() as u64, 360);
     let e = client
-        .wait_for_paused(Duration::from_secs(120), "a keepalive timeout", |e| {
+        .wait_for(Duration::from_secs(120), "a keepalive timeout", |e| {
             matches!(e, ClientEvent::Error(_))
         })
         .await;
