@@ -114,6 +114,12 @@ export declare class NativeParser {
 export declare function clientDrain(handle: number): [Uint32Array, Buffer, Array<Buffer> | undefined | null]
 
 /**
+ * Connects or fails within `timeout_ms`; the JS error's `code` is Node's word for the
+ * cause (`ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`, ...).
+ */
+export declare function connectBlocking(host: string, port: number, timeoutMs: number): number
+
+/**
  * Encodes the packet described by the tape record in `tape` (strings in `data`, a PUBLISH
  * payload in `payload`) into `out` from `out_offset` on. Returns the bytes written, or minus the size needed
  * when `out` is too small. `max_packet_size` (0 for none) trims reason strings and user

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeParser = nativeBinding.NativeParser
 module.exports.clientDrain = nativeBinding.clientDrain
+module.exports.connectBlocking = nativeBinding.connectBlocking
 module.exports.encodePacket = nativeBinding.encodePacket
 module.exports.eventKinds = nativeBinding.eventKinds
 module.exports.fastCalls = nativeBinding.fastCalls

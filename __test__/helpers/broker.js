@@ -42,9 +42,12 @@ async function waitForPort (port, ms) {
   throw new Error(`mosquitto did not listen on ${port} within ${ms} ms`)
 }
 
-/** Starts Mosquitto; returns { port, url, pid, stop() }. `extra` lines go into its config. */
-async function startBroker (extra = []) {
-  const port = await freePort()
+/**
+ * Starts Mosquitto; returns { port, url, pid, stop() }. `extra` lines go into its config;
+ * `port` restarts one where a stopped one was.
+ */
+async function startBroker (extra = [], port = undefined) {
+  port = port ?? await freePort()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-broker-'))
   const conf = path.join(dir, 'mosquitto.conf')
   fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ...extra].join('\n') + '\n')

@@ -8,6 +8,7 @@
 // unused; the real build checks dead code.
 #![cfg_attr(test, allow(dead_code))]
 
+mod blocking;
 mod client;
 mod client_calls;
 mod client_tape;

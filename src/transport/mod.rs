@@ -4,6 +4,7 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub mod blocking;
 pub mod socks;
 pub mod tcp;
 pub mod tls;
