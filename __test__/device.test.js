@@ -267,7 +267,7 @@ test('sendBuffSize: a publish whose topic, message and 9 header bytes exceed it 
   assert.strictEqual(c.publish(topic, 'x'.repeat(128 - 9 - 7 + 1)).code, 10)
   assert.strictEqual(c.publish(topic, 'é'.repeat(57)).code, 10, 'counted in bytes (114 + 16 > 128)')
   const got = []
-  c.on('message', (t, m) => got.push(m.length))
+  c.on('message', (_t, m) => got.push(m.length))
   await new Promise((resolve) => c.subscribe('sizes/#', { qos: 1 }, resolve))
   const w = await watcher(plain.port)
   for (const n of [112, 113, 10]) await w.publishAsync(topic, 'y'.repeat(n), { qos: 1 })

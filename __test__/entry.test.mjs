@@ -34,3 +34,19 @@ test('import mqtt from and import { connect } from both work, as with mqtt', asy
   assert.match(MQTTJS_VERSION, /^5\./)
   assert.strictEqual(mod.default.connect, connect)
 })
+
+test('mqtt-napi/device and mqtt-napi/jsre: require and import agree; the register modules resolve', { skip: upstream }, async () => {
+  for (const name of ['device', 'jsre']) {
+    const esm = await import(`mqtt-napi/${name}`)
+    const cjs = require(`mqtt-napi/${name}`)
+    assert.strictEqual(esm.default, cjs)
+    for (const k of Object.keys(cjs).filter((k) => k !== 'default')) assert.strictEqual(esm[k], cjs[k], `${name}.${k}`)
+    assert.ok(require.resolve(`mqtt-napi/${name}/register`).endsWith(`/lib/${name}/register.js`))
+  }
+  const device = await import('mqtt-napi/device')
+  assert.strictEqual(typeof device.connect, 'function')
+  assert.strictEqual(typeof device.set, 'function')
+  const jsre = await import('mqtt-napi/jsre')
+  assert.strictEqual(jsre.mode(), 'publisher')
+  assert.deepStrictEqual(jsre.sockaddr('127.0.0.1', 1883), { domain: 2, addr: '127.0.0.1', port: 1883 })
+})

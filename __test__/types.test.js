@@ -69,3 +69,10 @@ test('index.d.ts exports every name MQTT.js 5.16\'s declarations export', () => 
   const missing = [...namesOf(path.join(root, 'node_modules', 'mqtt', 'build', 'index.d.ts'))].filter((n) => !ours.has(n))
   assert.deepStrictEqual(missing, [])
 })
+
+test('device.d.ts and jsre.d.ts type-check typical use and refuse the marked mistakes', { skip: process.env.MQTT_IMPL === 'mqtt' && 'this package\'s own modules' }, () => {
+  const root = path.join(__dirname, '..')
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--types', 'node', '--moduleResolution', 'node', '--esModuleInterop', path.join(__dirname, 'types', 'runtimes.ts')], { cwd: root, encoding: 'utf8' })
+  assert.strictEqual(r.status, 0, r.stdout + r.stderr)
+})
