@@ -349,3 +349,23 @@ test('MQTT 3.1 (protocolVersion 3, MQIsdp), end() after a QoS 1 publish: the cal
   await got
   await w.endAsync()
 })
+
+/** The first ```js block after `heading` in README.md. */
+function readmeBlock (heading) {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const at = readme.indexOf(heading)
+  assert.ok(at >= 0, heading)
+  const m = /```js\n([\s\S]*?)```/.exec(readme.slice(at))
+  return m[1]
+}
+
+test('README\'s device script runs as printed under -r mqtt-napi/device/register', { skip }, async () => {
+  const src = readmeBlock('### `mqtt-napi/device`').replace("'mqtt://127.0.0.1:1883'", `'${plain.url}'`).replace('}, 15000);', '}, 150);')
+  const run = runScript(src, REGISTER)
+  try {
+    await run.waitFor(/^CONNECTED$/, 8000)
+    await run.waitFor(/^Publish OK$/, 5000)
+  } finally {
+    await run.stop()
+  }
+})

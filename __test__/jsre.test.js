@@ -263,3 +263,17 @@ test('the broker going away: disconnect, the client closed, then close (the brok
   await withTimeout((async () => { while (events.length < 2) await sleep(10) })(), 5000, 'events')
   assert.deepStrictEqual(events, ['disconnect false', 'close'])
 })
+
+test('README\'s JSRE example runs as printed: it gets its own QoS 1 message back', { skip }, async () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const block = /```js\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### `mqtt-napi/jsre`')))[1]
+  const src = block.replace("require('mqtt-napi/jsre')", `require(${JSON.stringify(path.join(ROOT, 'jsre.js'))})`)
+    .replace("sockaddr('127.0.0.1', 1883)", `sockaddr('127.0.0.1', ${auth.port})`)
+  assert.notStrictEqual(src, block)
+  const run = runScript(src, REGISTER)
+  try {
+    await run.waitFor(/^\/testing hello 1 \d+$/, 8000)
+  } finally {
+    await run.stop()
+  }
+})
