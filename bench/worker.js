@@ -260,7 +260,68 @@ function connections () {
   }
 }
 
-const scenarios = { receive, publish, e2eSub, e2ePub, latency, connections }
+/**
+ * Scale: n idle clients (keepalive `keepalive` s) connected from one process. Prints one
+ * JSON line per phase: `connected` (time to connect all), `idle` (RSS per client after GC;
+ * CPU per client per keepalive interval, the main thread's and the whole process's, over
+ * `intervals` intervals), then waits for the parent to restart the broker and prints
+ * `reconnected` (from the first client noticing to the last one connected again).
+ */
+function scale () {
+  const { n, keepalive, intervals } = args
+  const m = lib()
+  const line = (o) => process.stdout.write(`${JSON.stringify(o)}\n`)
+  global.gc?.()
+  const { rss: rss0, heapUsed: heap0 } = process.memoryUsage()
+  // The C heap (glibc's count), for this package: what the native side holds per client.
+  const cHeap = args.impl === 'mqtt' ? () => 0 : require(path.join(__dirname, '..', 'binding.js')).nativeHeapBytes
+  const c0 = cHeap()
+  const t0 = process.hrtime.bigint()
+  const clients = []
+  let up = 0
+  let phase = 'connecting'
+  let downAt = 0n
+  let back = 0
+  const onConnect = () => {
+    if (phase === 'connecting') {
+      if (++up === n) connected()
+    } else if (phase === 'restart' && ++back === n) {
+      line({ phase: 'reconnected', seconds: Number(process.hrtime.bigint() - downAt) / 1e9 })
+      process.exit(0)
+    }
+  }
+  const onClose = () => { if (phase === 'restart' && downAt === 0n) downAt = process.hrtime.bigint() }
+  for (let i = 0; i < n; i++) {
+    const c = m.connect(url(), { reconnectPeriod: 1000, keepalive })
+    c.on('error', () => {})
+    c.on('connect', onConnect)
+    c.on('close', onClose)
+    clients.push(c)
+  }
+  function connected () {
+    line({ phase: 'connected', seconds: Number(process.hrtime.bigint() - t0) / 1e9 })
+    phase = 'settling'
+    setTimeout(() => {
+      global.gc?.()
+      const mem = process.memoryUsage()
+      const perClient = (mem.rss - rss0) / n
+      const main0 = mainThreadCpu()
+      const all0 = process.cpuUsage()
+      const ms = keepalive * intervals * 1000
+      setTimeout(() => {
+        const main = mainThreadCpu() - main0
+        const u = process.cpuUsage(all0)
+        const all = (u.user + u.system) / 1e6
+        const per = (x) => (x / n / intervals) * 1e6 // microseconds per client per interval
+        line({ phase: 'idle', perClient, heapPerClient: (mem.heapUsed - heap0) / n, cHeapPerClient: (cHeap() - c0) / n, mainUs: per(main), totalUs: per(all) })
+        phase = 'restart'
+        line({ phase: 'restart' })
+      }, ms)
+    }, 1000)
+  }
+}
+
+const scenarios = { receive, publish, e2eSub, e2ePub, latency, connections, scale }
 if (args.impl === 'floor') floor()
 else if (args.impl === 'socket') socket()
 else scenarios[args.scenario]()

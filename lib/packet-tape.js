@@ -197,15 +197,27 @@ function readPacket (t, i, data, large) {
 // ---- writing: packet objects -> tape ---------------------------------------------------
 
 /** Growable scratch space: the tape words and the string bytes of one packet. */
+const SMALL_WORDS = 32
+const SMALL_DATA = 256
+/** A builder grown past this (bytes) goes back to small at its next record. */
+const LARGE = 64 * 1024
+
 class TapeBuilder {
   constructor () {
-    this.t = new Uint32Array(256)
+    // Small to start (every client has one; thousands idle in one process), doubled as
+    // records need, and back to small after a large one.
+    this.t = new Uint32Array(SMALL_WORDS)
     this.n = 0
-    this.data = Buffer.allocUnsafe(4096)
+    this.data = Buffer.allocUnsafe(SMALL_DATA)
     this.pos = 0
   }
 
-  reset () { this.n = 0; this.pos = 0 }
+  reset () {
+    this.n = 0
+    this.pos = 0
+    if (this.data.length > LARGE) this.data = Buffer.allocUnsafe(SMALL_DATA)
+    if (this.t.length * 4 > LARGE) this.t = new Uint32Array(SMALL_WORDS)
+  }
 
   /** @param {number} w */
   word (w) {

@@ -30,7 +30,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use super::io::{io_failure, AppSocket, Failure};
+use super::io::{io_failure, AppSocket, Failure, ReadBuffer};
 use super::shared::{AppRead, Inner, ReadThread, Shared};
 use crate::codec::Decoder;
 
@@ -92,7 +92,7 @@ impl Shared {
         let id = g.reader.app_id;
         g.reader.app = Some(AppRead {
             sock: sock.clone(),
-            buf: BytesMut::with_capacity(64 * 1024),
+            buf: ReadBuffer::default(),
             decoder,
             id,
             end: None,
@@ -242,18 +242,16 @@ impl Shared {
             if total >= budget {
                 return (None, true, total);
             }
-            if r.buf.capacity() - r.buf.len() < 4096 {
-                r.buf.reserve(64 * 1024);
-            }
-            let room = r.buf.capacity() - r.buf.len();
-            match recv(r.sock.get_ref(), &mut r.buf) {
+            let room = r.buf.prepare();
+            match recv(r.sock.get_ref(), &mut r.buf.buf) {
                 // The server closed its side cleanly: a close, not an error.
                 Ok(0) => return (Some(Ok(())), false, total),
                 Ok(n) => {
                     total += n;
-                    if let Err(f) = self.take_packets(g, &mut r.buf, &mut r.decoder) {
+                    if let Err(f) = self.take_packets(g, &mut r.buf.buf, &mut r.decoder) {
                         return (Some(Err(f)), false, total);
                     }
+                    r.buf.done(n, room);
                     if n < room {
                         // The socket had less than we offered: it is empty now, and the
                         // syscall that would say so is saved.

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -26,7 +26,7 @@ use tokio_rustls::rustls::ClientConfig;
 use super::app_read::{watch_readable, AppReadOutcome};
 #[cfg(unix)]
 use super::io::AppSocket;
-use super::io::{io_failure, now, Failure};
+use super::io::{io_failure, now, Failure, ReadBuffer};
 use super::js_stream::JsStream;
 #[cfg(unix)]
 use super::shared::ReadThread;
@@ -325,13 +325,14 @@ async fn task_reader(
     mut rd: impl AsyncRead + Unpin,
     cfg: &Config,
 ) -> Result<(), Failure> {
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut rb = ReadBuffer::default();
     let mut decoder = decoder(shared, cfg);
     let mut paused = false;
     loop {
         let deadline = shared.lock().session.poll_timeout();
+        let room = rb.prepare();
         tokio::select! {
-            r = rd.read_buf(&mut buf), if !paused => {
+            r = rd.read_buf(&mut rb.buf), if !paused => {
                 let n = r.map_err(|e| io_failure(&e))?;
                 if n == 0 {
                     // The server closed its side cleanly: a close, not an error (as a
@@ -339,13 +340,11 @@ async fn task_reader(
                     return Ok(());
                 }
                 let mut g = shared.lock();
-                let r = shared.take_packets(&mut g, &mut buf, &mut decoder);
+                let r = shared.take_packets(&mut g, &mut rb.buf, &mut decoder);
                 shared.flush(&mut g);
                 r?;
                 drop(g);
-                if buf.capacity() < 4096 {
-                    buf.reserve(64 * 1024);
-                }
+                rb.done(n, room);
                 paused = shared.backlogged();
             }
             _ = shared.drained.notified(), if paused => {
@@ -365,7 +364,7 @@ async fn task_reader(
                     Woken::Stop => return Ok(()),
                     Woken::Ending => {
                         // Give the writer time to flush DISCONNECT, then stop reading.
-                        let _ = tokio::time::timeout(Duration::from_secs(1), rd.read_buf(&mut buf)).await;
+                        let _ = tokio::time::timeout(Duration::from_secs(1), rd.read_buf(&mut rb.buf)).await;
                         return Ok(());
                     }
                     Woken::Go => {}

@@ -89,3 +89,110 @@ pub(crate) fn io_failure(e: &std::io::Error) -> Failure {
 /// A TCP socket read on the application's thread; tokio only waits for it to be writable.
 #[cfg(unix)]
 pub type AppSocket = AsyncFd<std::net::TcpStream>;
+
+/// A connection's read buffer, sized by what arrives: nothing held between the reads of an
+/// idle connection (thousands of them cost no buffer each), a small buffer for a small read,
+/// doubling while reads fill what they were offered (data streams in) up to [`Self::MAX`],
+/// and back to small once the data stops.
+#[derive(Debug, Default)]
+pub struct ReadBuffer {
+    /// The bytes read and not yet taken as packets.
+    pub buf: bytes::BytesMut,
+    /// How much room the next read gets.
+    want: usize,
+}
+
+impl ReadBuffer {
+    /// The room a read gets at least (and an idle connection's first read).
+    pub const MIN: usize = 2 * 1024;
+    /// The room a read gets at most, while data streams in.
+    pub const MAX: usize = 64 * 1024;
+
+    /// Room for the next read; returns how much there is.
+    pub fn prepare(&mut self) -> usize {
+        let want = self.want.max(Self::MIN);
+        if self.buf.capacity() - self.buf.len() < want {
+            self.buf.reserve(want);
+        }
+        self.buf.capacity() - self.buf.len()
+    }
+
+    /// After a read of `n` bytes into `room`, once its packets were taken: a read that
+    /// filled its room doubles the next one; a small one lets the buffer go when nothing of
+    /// a packet is left in it (the packets taken keep their part of it alive).
+    pub fn done(&mut self, n: usize, room: usize) {
+        if n >= room {
+            self.want = (self.want.max(Self::MIN) * 2).min(Self::MAX);
+        } else if n < Self::MIN {
+            self.want = Self::MIN;
+            if self.buf.is_empty() {
+                self.buf = bytes::BytesMut::new();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod read_buffer_tests {
+    use super::ReadBuffer;
+    use bytes::BufMut;
+
+    /// A read of up to `n` bytes, then `keep` bytes left as a partial packet (the rest
+    /// taken); returns the room the read had.
+    fn read(b: &mut ReadBuffer, n: usize, keep: usize) -> usize {
+        let room = b.prepare();
+        let n = n.min(room);
+        b.buf.put_bytes(0, n);
+        let taken = b.buf.len() - keep.min(b.buf.len());
+        let _packets = b.buf.split_to(taken).freeze();
+        b.done(n, room);
+        room
+    }
+
+    #[test]
+    fn idle_connections_hold_no_buffer() {
+        let mut b = ReadBuffer::default();
+        assert_eq!(b.buf.capacity(), 0);
+        let room = read(&mut b, 4, 0); // a CONNACK
+        assert!(
+            (ReadBuffer::MIN..2 * ReadBuffer::MIN).contains(&room),
+            "{room}"
+        );
+        assert_eq!(b.buf.capacity(), 0, "nothing held until the next read");
+        read(&mut b, 2, 0); // a PINGRESP
+        assert_eq!(b.buf.capacity(), 0);
+    }
+
+    #[test]
+    fn streaming_grows_to_max_and_shrinks_after() {
+        let mut b = ReadBuffer::default();
+        let rooms: Vec<usize> = (0..8).map(|_| read(&mut b, usize::MAX, 100)).collect();
+        assert!(rooms.windows(2).all(|w| w[1] >= w[0]), "{rooms:?}");
+        let last = *rooms.last().unwrap();
+        assert!(
+            (ReadBuffer::MAX..2 * ReadBuffer::MAX).contains(&last),
+            "{rooms:?}"
+        );
+        // The stream stops: a small read completes the packet, and the buffer goes.
+        read(&mut b, 10, 0);
+        assert_eq!(b.buf.capacity(), 0);
+        assert!(read(&mut b, 10, 0) < 2 * ReadBuffer::MIN);
+    }
+
+    #[test]
+    fn a_partial_packet_is_kept_across_reads() {
+        let mut b = ReadBuffer::default();
+        let room = b.prepare();
+        b.buf.put_slice(&[1, 2, 3]);
+        b.done(3, room);
+        assert_eq!(
+            &b.buf[..],
+            &[1, 2, 3],
+            "a small read with bytes left keeps them"
+        );
+        let room = b.prepare();
+        b.buf.put_slice(&[4, 5]);
+        b.done(2, room);
+        assert_eq!(&b.buf[..], &[1, 2, 3, 4, 5]);
+    }
+}

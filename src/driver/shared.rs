@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 
 #[cfg(unix)]
 use super::io::AppSocket;
-use super::io::{now, Failure};
+use super::io::{now, Failure, ReadBuffer};
 use super::writer::{self, Direct};
 use crate::codec::{DecodeError, Decoder, Packet};
 use crate::session::{Event, Session};
@@ -48,7 +48,7 @@ pub enum ReadThread {
 /// The reading state of a connection read on the application's thread.
 pub(super) struct AppRead {
     pub(super) sock: Arc<AppSocket>,
-    pub(super) buf: BytesMut,
+    pub(super) buf: ReadBuffer,
     pub(super) decoder: Decoder,
     /// Which connection: a poll handle of an earlier one must stop.
     pub(super) id: u64,

@@ -4,10 +4,26 @@
 //! Like MQTT.js's default provider, ids are handed out in sequence from a starting point and
 //! wrap after 65535; unlike it, an id still in use is skipped rather than handed out twice.
 
+/// How many ids in use are kept in a list before a bitmap of all 65,535 takes over.
+const FEW: usize = 8;
+
+/// The ids in use: a short list while there are few (an idle or lightly used session then
+/// costs no 8 KiB bitmap; thousands of clients in one process each have one), a bitmap of
+/// every id while there are many, back to the list once none is in use.
+#[derive(Debug, Clone)]
+enum Used {
+    Few { ids: [u16; FEW], n: u8 },
+    Many(Box<[u64; 1024]>),
+}
+
+impl Used {
+    const EMPTY: Used = Used::Few { ids: [0; FEW], n: 0 };
+}
+
 /// Tracks which of the 65,535 identifiers are in use.
 #[derive(Debug, Clone)]
 pub struct PacketIds {
-    in_use: Box<[u64; 1024]>,
+    in_use: Used,
     count: usize,
     next: u16,
     last: u16,
@@ -17,7 +33,7 @@ impl PacketIds {
     /// An allocator whose first id is `start` (0 is read as 1).
     pub fn new(start: u16) -> Self {
         PacketIds {
-            in_use: Box::new([0; 1024]),
+            in_use: Used::EMPTY,
             count: 0,
             next: start.max(1),
             last: 0,
@@ -26,7 +42,10 @@ impl PacketIds {
 
     /// True when `id` is taken.
     pub fn is_used(&self, id: u16) -> bool {
-        self.in_use[id as usize / 64] & (1 << (id % 64)) != 0
+        match &self.in_use {
+            Used::Few { ids, n } => ids[..*n as usize].contains(&id),
+            Used::Many(bits) => bits[id as usize / 64] & (1 << (id % 64)) != 0,
+        }
     }
 
     /// Number of ids in use.
@@ -65,7 +84,20 @@ impl PacketIds {
         if id == 0 || self.is_used(id) {
             return false;
         }
-        self.in_use[id as usize / 64] |= 1 << (id % 64);
+        match &mut self.in_use {
+            Used::Few { ids, n } if (*n as usize) < FEW => {
+                ids[*n as usize] = id;
+                *n += 1;
+            }
+            Used::Few { ids, .. } => {
+                let mut bits = Box::new([0u64; 1024]);
+                for &i in ids.iter().chain(std::iter::once(&id)) {
+                    bits[i as usize / 64] |= 1 << (i % 64);
+                }
+                self.in_use = Used::Many(bits);
+            }
+            Used::Many(bits) => bits[id as usize / 64] |= 1 << (id % 64),
+        }
         self.count += 1;
         self.last = id;
         true
@@ -76,14 +108,28 @@ impl PacketIds {
         if id == 0 || !self.is_used(id) {
             return false;
         }
-        self.in_use[id as usize / 64] &= !(1 << (id % 64));
         self.count -= 1;
+        match &mut self.in_use {
+            Used::Few { ids, n } => {
+                let len = *n as usize;
+                if let Some(k) = ids[..len].iter().position(|&i| i == id) {
+                    ids[k] = ids[len - 1];
+                    *n -= 1;
+                }
+            }
+            Used::Many(bits) => {
+                bits[id as usize / 64] &= !(1 << (id % 64));
+                if self.count == 0 {
+                    self.in_use = Used::EMPTY;
+                }
+            }
+        }
         true
     }
 
     /// Frees every id.
     pub fn clear(&mut self) {
-        self.in_use.fill(0);
+        self.in_use = Used::EMPTY;
         self.count = 0;
     }
 }
@@ -115,6 +161,32 @@ mod tests {
         assert_eq!(ids.allocate(), Some(3));
         assert!(ids.release(2));
         assert!(!ids.release(2));
+    }
+
+    #[test]
+    fn many_ids_should_move_to_the_bitmap_and_back_to_the_list_when_none_is_used() {
+        let mut ids = PacketIds::new(1);
+        let taken: Vec<u16> = (0..20).map(|_| ids.allocate().unwrap()).collect();
+        assert_eq!(taken, (1..=20).collect::<Vec<u16>>());
+        assert!(matches!(ids.in_use, Used::Many(_)));
+        for id in 1..=20 {
+            assert!(ids.is_used(id));
+        }
+        assert!(!ids.is_used(21));
+        for id in (1..=20).rev() {
+            assert!(ids.release(id));
+        }
+        assert!(ids.is_empty());
+        assert!(matches!(ids.in_use, Used::Few { n: 0, .. }));
+        // Released ids out of order from the list keep the others.
+        let a = ids.allocate().unwrap();
+        let b = ids.allocate().unwrap();
+        let c = ids.allocate().unwrap();
+        assert!(ids.release(b));
+        assert!(ids.is_used(a) && !ids.is_used(b) && ids.is_used(c));
+        assert_eq!(ids.len(), 2);
+        ids.clear();
+        assert!(!ids.is_used(a) && ids.is_empty());
     }
 
     #[test]

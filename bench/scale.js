@@ -1,0 +1,107 @@
+'use strict'
+
+// Thousands of idle clients in one process, against Mosquitto on loopback: for N = 1,000,
+// 5,000 and 15,000 (BENCH_SCALE_N to change), mqtt-napi and MQTT.js alternating, each run
+// a fresh worker process and a fresh broker: time to connect all (with the broker's CPU
+// share meanwhile), RSS and V8 heap per connected idle client after GC, CPU per client per
+// keepalive interval (the main thread's and the whole process's), and the time until every
+// client noticed a broker restart and connected again (reconnectPeriod 1 s for both).
+// The process's and the broker's open-file limit are raised to the hard limit.
+
+const { spawn, spawnSync } = require('node:child_process')
+const path = require('node:path')
+const { startBroker } = require('../__test__/helpers/broker')
+const { median } = require('./lib/stats')
+const { processCpu } = require('./lib/workers')
+
+if (process.env.MQTT_NAPI_SCALE_LIMIT !== 'raised') {
+  // The soft limit on open files, raised for this process and so for the broker and workers.
+  const r = spawnSync('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, __filename], { stdio: 'inherit', env: { ...process.env, MQTT_NAPI_SCALE_LIMIT: 'raised' } })
+  process.exit(r.status ?? 1)
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 2)
+const SIZES = (process.env.BENCH_SCALE_N || '1000,5000,15000').split(',').map(Number)
+const KEEPALIVE = 5
+const INTERVALS = 2
+const IMPLS = ['ours', 'mqtt']
+const BROKER_CONF = ['max_connections -1', 'set_tcp_nodelay true']
+const worker = path.join(__dirname, 'worker.js')
+
+/** One run: a fresh broker, a worker with n clients; restarts the broker when asked. */
+async function run (impl, n) {
+  let broker = await startBroker(BROKER_CONF)
+  const port = broker.port
+  const cpu0 = processCpu(broker.pid)
+  const result = {}
+  try {
+    await new Promise((resolve, reject) => {
+      const w = spawn(process.execPath, ['--expose-gc', worker, JSON.stringify({ impl, scenario: 'scale', port, n, keepalive: KEEPALIVE, intervals: INTERVALS })], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const timer = setTimeout(() => { w.kill('SIGKILL'); reject(new Error(`scale ${impl} ${n} timed out`)) }, 240000)
+      let out = ''
+      w.stdout.on('data', async (d) => {
+        out += d
+        const lines = out.split('\n')
+        out = lines.pop()
+        for (const l of lines) {
+          const o = JSON.parse(l)
+          Object.assign(result, { [o.phase]: o })
+          if (o.phase === 'connected') result.brokerBusy = (processCpu(broker.pid) - cpu0) / o.seconds
+          if (o.phase === 'restart') {
+            await broker.stop()
+            broker = await startBroker(BROKER_CONF, port)
+          }
+        }
+      })
+      w.on('exit', (code) => {
+        clearTimeout(timer)
+        if (code === 0 && result.reconnected) resolve()
+        else reject(new Error(`scale worker ${impl} ${n} exited ${code}`))
+      })
+    })
+  } finally {
+    await broker.stop()
+  }
+  return result
+}
+
+async function main () {
+  const rows = []
+  for (const n of SIZES) {
+    const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const impl of IMPLS) res[impl].push(await run(impl, n))
+    }
+    rows.push({ n, res })
+  }
+  const med = (list, f) => median(list.map(f))
+  const fmt = {
+    ms: (x) => `${(x * 1000).toFixed(0)} ms`,
+    kib: (x) => `${(x / 1024).toFixed(1)} KiB`,
+    us: (x) => `${x.toFixed(1)} us`,
+    pct: (x) => `${(100 * x).toFixed(0)}%`
+  }
+  const measures = [
+    ['time to connect all', (o) => o.connected.seconds, fmt.ms],
+    ['Mosquitto busy while they connect', (o) => o.brokerBusy, fmt.pct],
+    ['RSS per idle client (after GC)', (o) => o.idle.perClient, fmt.kib],
+    ['V8 heap per idle client', (o) => o.idle.heapPerClient, fmt.kib],
+    ['C heap per idle client (mqtt-napi\'s native side)', (o) => o.idle.cHeapPerClient, fmt.kib],
+    [`CPU per client per keepalive (${KEEPALIVE} s), JS thread`, (o) => o.idle.mainUs, fmt.us],
+    [`CPU per client per keepalive (${KEEPALIVE} s), whole process`, (o) => o.idle.totalUs, fmt.us],
+    ['broker restart: first close to all reconnected', (o) => o.reconnected.seconds, fmt.ms]
+  ]
+  console.log(`\nIdle clients from one process against Mosquitto (keepalive ${KEEPALIVE} s, reconnectPeriod 1 s; median of ${ROUNDS} rounds)`)
+  console.log(`| measure | ${rows.map((r) => `N = ${r.n.toLocaleString('en')}: mqtt-napi | MQTT.js | ratio`).join(' | ')} |`)
+  console.log(`|---|${rows.map(() => '---|---|---').join('|')}|`)
+  for (const [name, f, show] of measures) {
+    const cells = rows.map((r) => {
+      const a = med(r.res.ours, f)
+      const b = med(r.res.mqtt, f)
+      return `${show(a)} | ${show(b)} | ${(a / b).toFixed(2)}x`
+    })
+    console.log(`| ${name} | ${cells.join(' | ')} |`)
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1) })
