@@ -105,6 +105,12 @@ export interface IClientOptions extends ISecureClientOptions {
   /** MQTT 5: give topics aliases (up to the server's Topic Alias Maximum, least recently used first). */
   autoAssignTopicAlias?: boolean
   reschedulePings?: boolean
+  /**
+   * mqtt-napi extension: keepalive pings and their timeout run in the native core alone, with
+   * no JS timer and no JS work per ping (for thousands of clients in one process). Default
+   * false: MQTT.js's JS timer (`client.keepaliveManager`, driven by fake timers in tests).
+   */
+  nativeKeepalive?: boolean
   servers?: Array<{ host: string; port: number; protocol?: 'wss' | 'ws' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'wx' | 'wxs' }>
   resubscribe?: boolean
   subscribeBatchSize?: number

@@ -180,6 +180,38 @@ test('a refused connection emits an error with the CONNACK return code', async (
   }
 })
 
+test('nativeKeepalive (an extension): no JS keepalive timer, the native core pings and drops a broker that stops answering, then reconnects', { skip: impl.upstream && 'a mqtt-napi extension' }, async () => {
+  let answer = true
+  let lastAnswer = 0
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+    if (p.cmd === 'pingreq' && answer) {
+      lastAnswer = Date.now()
+      conn.send({ cmd: 'pingresp' })
+    }
+  })
+  try {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${fb.port}`, { keepalive: 1, reconnectPeriod: 100, nativeKeepalive: true })
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    assert.strictEqual(c.keepaliveManager, null)
+    // Answered pings keep it up.
+    await new Promise((resolve) => setTimeout(resolve, 2600))
+    assert.strictEqual(c.connected, true)
+    assert.ok(fb.connections[0].packets.filter((p) => p.cmd === 'pingreq').length >= 2)
+    answer = false
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'keepalive error')
+    assert.match(err.message, /Keepalive timeout/)
+    // 1.5 keepalives after the last PINGRESP, as the native session counts.
+    const took = Date.now() - lastAnswer
+    assert.ok(took >= 1400 && took < 3000, `dropped ${took} ms after the last PINGRESP`)
+    await withTimeout(once(c, 'connect'), 5000, 'reconnect')
+    assert.strictEqual(fb.connections.length, 2)
+    c.end(true)
+  } finally {
+    await fb.close()
+  }
+})
+
 test('connectAsync resolves with a connected client', async () => {
   const c = await withTimeout(mqtt.connectAsync(broker.url), 5000, 'connectAsync')
   assert.strictEqual(c.connected, true)

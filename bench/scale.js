@@ -24,19 +24,26 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 2)
 const SIZES = (process.env.BENCH_SCALE_N || '1000,5000,15000').split(',').map(Number)
 const KEEPALIVE = 5
 const INTERVALS = 2
-const IMPLS = ['ours', 'mqtt']
+/** What runs: this package as MQTT.js programs get it, with the nativeKeepalive extension,
+ * and with it reading every connection on the I/O thread; MQTT.js. */
+const VARIANTS = [
+  { name: 'mqtt-napi', impl: 'ours' },
+  { name: '+ nativeKeepalive', impl: 'ours', nativeKeepalive: true },
+  { name: '+ reads on the I/O thread', impl: 'ours-io', nativeKeepalive: true },
+  { name: 'MQTT.js', impl: 'mqtt' }
+]
 const BROKER_CONF = ['max_connections -1', 'set_tcp_nodelay true']
 const worker = path.join(__dirname, 'worker.js')
 
 /** One run: a fresh broker, a worker with n clients; restarts the broker when asked. */
-async function run (impl, n) {
+async function run ({ impl, nativeKeepalive }, n) {
   let broker = await startBroker(BROKER_CONF)
   const port = broker.port
   const cpu0 = processCpu(broker.pid)
   const result = {}
   try {
     await new Promise((resolve, reject) => {
-      const w = spawn(process.execPath, ['--expose-gc', worker, JSON.stringify({ impl, scenario: 'scale', port, n, keepalive: KEEPALIVE, intervals: INTERVALS })], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const w = spawn(process.execPath, ['--expose-gc', worker, JSON.stringify({ impl, nativeKeepalive, scenario: 'scale', port, n, keepalive: KEEPALIVE, intervals: INTERVALS })], { stdio: ['ignore', 'pipe', 'inherit'] })
       const timer = setTimeout(() => { w.kill('SIGKILL'); reject(new Error(`scale ${impl} ${n} timed out`)) }, 240000)
       let out = ''
       w.stdout.on('data', async (d) => {
@@ -68,13 +75,12 @@ async function run (impl, n) {
 async function main () {
   const rows = []
   for (const n of SIZES) {
-    const res = Object.fromEntries(IMPLS.map((i) => [i, []]))
+    const res = VARIANTS.map(() => [])
     for (let r = 0; r < ROUNDS; r++) {
-      for (const impl of IMPLS) res[impl].push(await run(impl, n))
+      for (let v = 0; v < VARIANTS.length; v++) res[v].push(await run(VARIANTS[v], n))
     }
     rows.push({ n, res })
   }
-  const med = (list, f) => median(list.map(f))
   const fmt = {
     ms: (x) => `${(x * 1000).toFixed(0)} ms`,
     kib: (x) => `${(x / 1024).toFixed(1)} KiB`,
@@ -86,21 +92,24 @@ async function main () {
     ['Mosquitto busy while they connect', (o) => o.brokerBusy, fmt.pct],
     ['RSS per idle client (after GC)', (o) => o.idle.perClient, fmt.kib],
     ['V8 heap per idle client', (o) => o.idle.heapPerClient, fmt.kib],
-    ['C heap per idle client (mqtt-napi\'s native side)', (o) => o.idle.cHeapPerClient, fmt.kib],
+    ['C heap per idle client', (o) => o.idle.cHeapPerClient, fmt.kib],
     [`CPU per client per keepalive (${KEEPALIVE} s), JS thread`, (o) => o.idle.mainUs, fmt.us],
     [`CPU per client per keepalive (${KEEPALIVE} s), whole process`, (o) => o.idle.totalUs, fmt.us],
     ['broker restart: first close to all reconnected', (o) => o.reconnected.seconds, fmt.ms]
   ]
-  console.log(`\nIdle clients from one process against Mosquitto (keepalive ${KEEPALIVE} s, reconnectPeriod 1 s; median of ${ROUNDS} rounds)`)
-  console.log(`| measure | ${rows.map((r) => `N = ${r.n.toLocaleString('en')}: mqtt-napi | MQTT.js | ratio`).join(' | ')} |`)
-  console.log(`|---|${rows.map(() => '---|---|---').join('|')}|`)
-  for (const [name, f, show] of measures) {
-    const cells = rows.map((r) => {
-      const a = med(r.res.ours, f)
-      const b = med(r.res.mqtt, f)
-      return `${show(a)} | ${show(b)} | ${(a / b).toFixed(2)}x`
-    })
-    console.log(`| ${name} | ${cells.join(' | ')} |`)
+  const theirs = VARIANTS.length - 1
+  for (const { n, res } of rows) {
+    console.log(`\n${n.toLocaleString('en')} idle clients from one process against Mosquitto (keepalive ${KEEPALIVE} s, reconnectPeriod 1 s; median of ${ROUNDS} rounds; ratios to MQTT.js)`)
+    console.log(`| measure | ${VARIANTS.slice(0, theirs).map((v) => `${v.name} | ratio`).join(' | ')} | MQTT.js |`)
+    console.log(`|---|${VARIANTS.slice(0, theirs).map(() => '---|---').join('|')}|---|`)
+    for (const [name, f, show] of measures) {
+      const b = median(res[theirs].map(f))
+      const cells = VARIANTS.slice(0, theirs).map((_, v) => {
+        const a = median(res[v].map(f))
+        return `${show(a)} | ${b ? `${(a / b).toFixed(2)}x` : '-'}`
+      })
+      console.log(`| ${name} | ${cells.join(' | ')} | ${show(b)} |`)
+    }
   }
 }
 

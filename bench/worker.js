@@ -292,7 +292,7 @@ function scale () {
   }
   const onClose = () => { if (phase === 'restart' && downAt === 0n) downAt = process.hrtime.bigint() }
   for (let i = 0; i < n; i++) {
-    const c = m.connect(url(), { reconnectPeriod: 1000, keepalive })
+    const c = m.connect(url(), { reconnectPeriod: 1000, keepalive, ...(args.nativeKeepalive ? { nativeKeepalive: true } : {}) })
     c.on('error', () => {})
     c.on('connect', onConnect)
     c.on('close', onClose)

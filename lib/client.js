@@ -265,7 +265,7 @@ class MqttClient extends EventEmitter {
       reconnectPeriod: 0,
       connectTimeout: o.connectTimeout + NATIVE_CONNECT_TIMEOUT_MARGIN,
       reschedulePings: o.reschedulePings !== false,
-      jsKeepalive: true,
+      jsKeepalive: !o.nativeKeepalive,
       holdQueue: true,
       queueQosZero: this.queueQoSZero !== false,
       resubscribe: o.resubscribe !== false,
@@ -372,7 +372,8 @@ class MqttClient extends EventEmitter {
   }
 
   _setupKeepaliveManager () {
-    if (!this.keepaliveManager && this.keepalive) {
+    // With nativeKeepalive (an extension) the native session pings and times out alone.
+    if (!this.keepaliveManager && this.keepalive && !this.options.nativeKeepalive) {
       this.keepaliveManager = new KeepaliveManager(this, this.options.timerVariant)
     }
   }

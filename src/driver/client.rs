@@ -147,8 +147,12 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
         };
         let port = &port;
         turn += 1;
+        // Boxed: opening (TLS and WebSocket handshakes, SOCKS) takes more state than the
+        // whole connection after it, and the task's size is its largest state; on the heap
+        // only while opening, it costs an idle connection nothing.
+        let opening = Box::pin(open(&shared, &host, *port, &cfg));
         let opened = tokio::select! {
-            r = tokio::time::timeout(cfg.connect_timeout, open(&shared, &host, *port, &cfg)) => Some(r),
+            r = tokio::time::timeout(cfg.connect_timeout, opening) => Some(r),
             _ = shared.wake.notified() => None,
         };
         let failure = match opened {
