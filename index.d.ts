@@ -111,6 +111,13 @@ export interface IClientOptions extends ISecureClientOptions {
    * false: MQTT.js's JS timer (`client.keepaliveManager`, driven by fake timers in tests).
    */
   nativeKeepalive?: boolean
+  /**
+   * mqtt-napi extension: 0 to 1; each wait before reconnecting is drawn from
+   * `reconnectPeriod * (1 - reconnectJitter)` to `reconnectPeriod * (1 + reconnectJitter)`, so
+   * clients dropped together (a broker restart) spread their reconnects. Default 0: exactly
+   * `reconnectPeriod`, as MQTT.js.
+   */
+  reconnectJitter?: number
   servers?: Array<{ host: string; port: number; protocol?: 'wss' | 'ws' | 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'wx' | 'wxs' }>
   resubscribe?: boolean
   subscribeBatchSize?: number

@@ -212,6 +212,29 @@ test('nativeKeepalive (an extension): no JS keepalive timer, the native core pin
   }
 })
 
+test('reconnectJitter (an extension) spreads the waits over reconnectPeriod x (1 +- jitter); without it each wait is reconnectPeriod', { skip: impl.upstream && 'a mqtt-napi extension' }, async () => {
+  const net = require('node:net')
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) })
+  })
+  const waits = async (opts) => {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 200, ...opts })
+    c.on('error', () => {})
+    const out = []
+    let closedAt = 0
+    c.on('close', () => { closedAt = Date.now() })
+    c.on('reconnect', () => out.push(Date.now() - closedAt))
+    await withTimeout(new Promise((resolve) => { const t = setInterval(() => { if (out.length >= 8) { clearInterval(t); resolve() } }, 20) }), 10000, 'reconnects')
+    c.end(true)
+    return out
+  }
+  const plain = await waits({})
+  for (const w of plain) assert.ok(w >= 190 && w < 300, `waits ${plain}`)
+  const spread = await waits({ reconnectJitter: 0.5 })
+  for (const w of spread) assert.ok(w >= 95 && w < 400, `waits ${spread}`)
+  assert.ok(Math.max(...spread) - Math.min(...spread) > 40, `waits ${spread} do not spread`)
+})
+
 test('connectAsync resolves with a connected client', async () => {
   const c = await withTimeout(mqtt.connectAsync(broker.url), 5000, 'connectAsync')
   assert.strictEqual(c.connected, true)

@@ -5,7 +5,8 @@
 // a fresh worker process and a fresh broker: time to connect all (with the broker's CPU
 // share meanwhile), RSS and V8 heap per connected idle client after GC, CPU per client per
 // keepalive interval (the main thread's and the whole process's), and the time until every
-// client noticed a broker restart and connected again (reconnectPeriod 1 s for both).
+// client noticed a broker restart and connected again (reconnectPeriod 1 s for both), with
+// the attempts that failed meanwhile and Mosquitto's CPU.
 // The process's and the broker's open-file limit are raised to the hard limit.
 
 const { spawn, spawnSync } = require('node:child_process')
@@ -30,20 +31,21 @@ const VARIANTS = [
   { name: 'mqtt-napi', impl: 'ours' },
   { name: '+ nativeKeepalive', impl: 'ours', nativeKeepalive: true },
   { name: '+ reads on the I/O thread', impl: 'ours-io', nativeKeepalive: true },
+  { name: '+ reconnectJitter 0.5', impl: 'ours-io', nativeKeepalive: true, reconnectJitter: 0.5 },
   { name: 'MQTT.js', impl: 'mqtt' }
 ]
 const BROKER_CONF = ['max_connections -1', 'set_tcp_nodelay true']
 const worker = path.join(__dirname, 'worker.js')
 
 /** One run: a fresh broker, a worker with n clients; restarts the broker when asked. */
-async function run ({ impl, nativeKeepalive }, n) {
+async function run ({ impl, nativeKeepalive, reconnectJitter }, n) {
   let broker = await startBroker(BROKER_CONF)
   const port = broker.port
   const cpu0 = processCpu(broker.pid)
   const result = {}
   try {
     await new Promise((resolve, reject) => {
-      const w = spawn(process.execPath, ['--expose-gc', worker, JSON.stringify({ impl, nativeKeepalive, scenario: 'scale', port, n, keepalive: KEEPALIVE, intervals: INTERVALS })], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const w = spawn(process.execPath, ['--expose-gc', worker, JSON.stringify({ impl, nativeKeepalive, reconnectJitter, scenario: 'scale', port, n, keepalive: KEEPALIVE, intervals: INTERVALS })], { stdio: ['ignore', 'pipe', 'inherit'] })
       const timer = setTimeout(() => { w.kill('SIGKILL'); reject(new Error(`scale ${impl} ${n} timed out`)) }, 240000)
       let out = ''
       w.stdout.on('data', async (d) => {
@@ -57,7 +59,9 @@ async function run ({ impl, nativeKeepalive }, n) {
           if (o.phase === 'restart') {
             await broker.stop()
             broker = await startBroker(BROKER_CONF, port)
+            result.restartCpu0 = processCpu(broker.pid)
           }
+          if (o.phase === 'reconnected') result.brokerReconnectCpu = processCpu(broker.pid) - result.restartCpu0
         }
       })
       w.on('exit', (code) => {
@@ -95,7 +99,9 @@ async function main () {
     ['C heap per idle client', (o) => o.idle.cHeapPerClient, fmt.kib],
     [`CPU per client per keepalive (${KEEPALIVE} s), JS thread`, (o) => o.idle.mainUs, fmt.us],
     [`CPU per client per keepalive (${KEEPALIVE} s), whole process`, (o) => o.idle.totalUs, fmt.us],
-    ['broker restart: first close to all reconnected', (o) => o.reconnected.seconds, fmt.ms]
+    ['broker restart: first close to all reconnected', (o) => o.reconnected.seconds, fmt.ms],
+    ['... connection attempts that failed meanwhile', (o) => o.reconnected.failed, (x) => x.toFixed(0)],
+    ['... Mosquitto CPU from its restart to all reconnected', (o) => o.brokerReconnectCpu, fmt.ms]
   ]
   const theirs = VARIANTS.length - 1
   for (const { n, res } of rows) {

@@ -286,14 +286,18 @@ function scale () {
     if (phase === 'connecting') {
       if (++up === n) connected()
     } else if (phase === 'restart' && ++back === n) {
-      line({ phase: 'reconnected', seconds: Number(process.hrtime.bigint() - downAt) / 1e9 })
+      line({ phase: 'reconnected', seconds: Number(process.hrtime.bigint() - downAt) / 1e9, failed })
       process.exit(0)
     }
   }
   const onClose = () => { if (phase === 'restart' && downAt === 0n) downAt = process.hrtime.bigint() }
+  // Connection attempts that failed while the broker restarted (each one waits another period).
+  let failed = 0
+  const onError = () => { if (phase === 'restart') failed++ }
   for (let i = 0; i < n; i++) {
-    const c = m.connect(url(), { reconnectPeriod: 1000, keepalive, ...(args.nativeKeepalive ? { nativeKeepalive: true } : {}) })
-    c.on('error', () => {})
+    const extra = { ...(args.nativeKeepalive ? { nativeKeepalive: true } : {}), ...(args.reconnectJitter ? { reconnectJitter: args.reconnectJitter } : {}) }
+    const c = m.connect(url(), { reconnectPeriod: 1000, keepalive, ...extra })
+    c.on('error', onError)
     c.on('connect', onConnect)
     c.on('close', onClose)
     clients.push(c)

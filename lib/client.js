@@ -562,7 +562,15 @@ class MqttClient extends EventEmitter {
         this.emit('offline')
         this.reconnecting = true
       }
-      this.reconnectTimer = setInterval(() => this._reconnect(), o.reconnectPeriod)
+      const jitter = o.reconnectJitter
+      if (typeof jitter === 'number' && jitter > 0 && jitter <= 1) {
+        // An extension: each wait drawn from reconnectPeriod x (1 +- jitter), so that
+        // thousands of clients dropped together do not all come back at the same moment.
+        const wait = o.reconnectPeriod * (1 + jitter * (2 * Math.random() - 1))
+        this.reconnectTimer = setTimeout(() => this._reconnect(), wait)
+      } else {
+        this.reconnectTimer = setInterval(() => this._reconnect(), o.reconnectPeriod)
+      }
     }
   }
 
