@@ -17,7 +17,10 @@ enum Used {
 }
 
 impl Used {
-    const EMPTY: Used = Used::Few { ids: [0; FEW], n: 0 };
+    const EMPTY: Used = Used::Few {
+        ids: [0; FEW],
+        n: 0,
+    };
 }
 
 /// Tracks which of the 65,535 identifiers are in use.
