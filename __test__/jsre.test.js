@@ -17,6 +17,7 @@ const { upstream } = require('./helpers/impl')
 const { startBroker, freePort } = require('./helpers/broker')
 const { makeCerts } = require('./helpers/certs')
 const { runScript } = require('./helpers/script-runner')
+const { fakeBroker } = require('./helpers/fake-broker')
 const { once, sleep, withTimeout } = require('./helpers/wait')
 
 const skip = upstream && 'mqtt-napi/jsre is this package\'s own API'
@@ -262,6 +263,27 @@ test('the broker going away: disconnect, the client closed, then close (the brok
   await b.stop()
   await withTimeout((async () => { while (events.length < 2) await sleep(10) })(), 5000, 'events')
   assert.deepStrictEqual(events, ['disconnect false', 'close'])
+})
+
+test('publishes that the breaking link took with them are told by disconnect, not by error events (they would be thrown)', { skip }, async () => {
+  const fb = await fakeBroker((p, conn) => {
+    if (p.cmd === 'connect') conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+  })
+  try {
+    const c = await connected(fb.port)
+    const events = []
+    c.on('error', (e) => events.push(`error ${e.message}`))
+    c.on('disconnect', () => events.push('disconnect'))
+    c.publish('t', 'qos 0')
+    c.publish('t', 'qos 1', { qos: 1 })
+    // The link breaks before they are written (a reset, as the network gives it).
+    c._socket.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))
+    await withTimeout((async () => { while (!events.includes('disconnect')) await sleep(10) })(), 5000, 'disconnect')
+    await sleep(100)
+    assert.deepStrictEqual(events, ['disconnect'])
+  } finally {
+    await fb.close()
+  }
 })
 
 test('README\'s JSRE example runs as printed: it gets its own QoS 1 message back', { skip }, async () => {

@@ -317,7 +317,7 @@ function scale () {
         const u = process.cpuUsage(all0)
         const all = (u.user + u.system) / 1e6
         const per = (x) => (x / n / intervals) * 1e6 // microseconds per client per interval
-        line({ phase: 'idle', perClient, heapPerClient: (mem.heapUsed - heap0) / n, cHeapPerClient: (cHeap() - c0) / n, mainUs: per(main), totalUs: per(all) })
+        line({ phase: 'idle', perClient, heapPerClient: (mem.heapUsed - heap0) / n, cHeapPerClient: (cHeap() - c0) / n, mainUs: per(main), totalUs: per(all), systemUs: per(u.system / 1e6) })
         phase = 'restart'
         line({ phase: 'restart' })
       }, ms)

@@ -4,15 +4,17 @@
 // reference codec, independent of ours) and lets a test decide what to answer.
 
 const net = require('node:net')
+const tls = require('node:tls')
 const mqttPacket = require('mqtt-packet')
 
 /**
  * Starts a server; `onPacket(packet, conn)` sees every packet. `conn.send(obj)` writes one.
- * Returns { port, connections, close() }.
+ * `tls`: { key, cert } to serve TLS. Returns { port, connections, close() }.
  */
-function fakeBroker (onPacket, { version = 4 } = {}) {
+function fakeBroker (onPacket, { version = 4, tls: tlsOptions } = {}) {
   const connections = []
-  const server = net.createServer((socket) => {
+  const listen = tlsOptions ? (f) => tls.createServer(tlsOptions, f) : (f) => net.createServer(f)
+  const server = listen((socket) => {
     const parser = mqttPacket.parser({ protocolVersion: version })
     const conn = {
       socket,

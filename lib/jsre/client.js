@@ -30,6 +30,8 @@ function optionsAndCallback (a, b, what) {
  * The link failing (a socket error, the keepalive running out): told by 'disconnect', not
  * 'error', as JSRE does. @param {any} err
  */
+/** The errors MqttClient gives what a closed connection took with it. @param {any} err */
+const brokeWithLink = (err) => /^(Connection closed|client disconnecting)/.test(String(err?.message))
 const isLinkError = (err) => (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) || err?.message === 'Keepalive timeout'
 
 class JsreClient extends EventEmitter {
@@ -113,10 +115,14 @@ class JsreClient extends EventEmitter {
     this.emit('error', err)
   }
 
-  /** @param {Function | undefined} cb @param {any} err */
+  /**
+   * An operation's error goes to its callback; without one, to 'error', except when the
+   * link broke under it: 'disconnect' tells that (JSRE's socket took the bytes at once).
+   * @param {Function | undefined} cb @param {any} err
+   */
   _report (cb, err) {
     if (cb) cb(err || undefined)
-    else if (err) this._emitError(err)
+    else if (err && !brokeWithLink(err)) this._emitError(err)
   }
 
   /** @param {Function | undefined} cb */

@@ -1,4 +1,4 @@
-//! Reading plain TCP on the application's thread.
+//! Reading plain TCP (and TLS, with [`super::app_tls`]) on the application's thread.
 //!
 //! When a subscriber gets one small message per TCP segment (as brokers write them), the
 //! I/O thread reading it and then waking the application's thread costs two thread
@@ -30,6 +30,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
+use super::app_tls::{AppTls, TlsRead};
 use super::io::{io_failure, AppSocket, Failure, ReadBuffer};
 use super::shared::{AppRead, Inner, ReadThread, Shared};
 use crate::codec::Decoder;
@@ -80,6 +81,7 @@ impl Shared {
         &self,
         tcp: TcpStream,
         decoder: Decoder,
+        tls: Option<Arc<AppTls>>,
     ) -> io::Result<(Arc<AppSocket>, u64)> {
         let std = tcp.into_std()?;
         // SAFETY: a std TcpStream owns its descriptor, open until the stream is dropped,
@@ -92,6 +94,7 @@ impl Shared {
         let id = g.reader.app_id;
         g.reader.app = Some(AppRead {
             sock: sock.clone(),
+            tls,
             buf: ReadBuffer::default(),
             decoder,
             id,
@@ -241,6 +244,34 @@ impl Shared {
         loop {
             if total >= budget {
                 return (None, true, total);
+            }
+            if let Some(tls) = &r.tls {
+                match tls.read(&r.sock, &mut r.buf.buf) {
+                    Ok(TlsRead {
+                        raw,
+                        plain,
+                        closed,
+                        unwritten,
+                    }) => {
+                        total += raw;
+                        if unwritten {
+                            self.writer.notify_one();
+                        }
+                        if plain > 0 {
+                            if let Err(f) = self.take_packets(g, &mut r.buf.buf, &mut r.decoder) {
+                                return (Some(Err(f)), false, total);
+                            }
+                        }
+                        r.buf.done(plain, usize::MAX);
+                        if closed {
+                            return (Some(Ok(())), false, total);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (None, false, total),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return (Some(Err(io_failure(&e))), false, total),
+                }
+                continue;
             }
             let room = r.buf.prepare();
             match recv(r.sock.get_ref(), &mut r.buf.buf) {

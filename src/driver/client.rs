@@ -7,9 +7,9 @@
 //! application are queued and announced once through `notify` until drained.
 //!
 //! Per connection, two tasks: a reader (socket reads, decoding, the session's timers) and a
-//! writer (flushes the write buffer). On plain TCP, whoever queues bytes while the writer is
-//! idle writes them itself without blocking ([`writer`](super::writer)); the writer task
-//! takes what the socket did not. Keepalive runs here, on tokio's clock, so a busy JS
+//! writer (flushes the write buffer). On plain TCP and TLS, whoever queues bytes while the
+//! writer is idle writes them itself without blocking ([`writer`](super::writer)); the
+//! writer task takes what the socket did not. Keepalive runs here, on tokio's clock, so a busy JS
 //! event loop cannot make the connection time out.
 
 use std::sync::Arc;
@@ -20,10 +20,13 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc::unbounded_channel;
 
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::ClientConfig;
 
 #[cfg(unix)]
 use super::app_read::{watch_readable, AppReadOutcome};
+#[cfg(unix)]
+use super::app_tls::AppTls;
 #[cfg(unix)]
 use super::io::AppSocket;
 use super::io::{io_failure, now, Failure, ReadBuffer};
@@ -77,6 +80,8 @@ pub struct TlsSetup {
 /// An open connection, before the driver splits it.
 enum Opened {
     Tcp(TcpStream),
+    /// Boxed: the TLS state is large, and only the connection's heap should hold it.
+    Tls(Box<TlsStream<TcpStream>>),
     Other(Stream),
 }
 
@@ -122,7 +127,11 @@ async fn open(
             None => Box::new(tcp),
             Some(t) => {
                 let name = tls::server_name(t.servername.as_deref(), host)?;
-                Box::new(tls::handshake(tcp, t.config.clone(), name).await?)
+                let stream = tls::handshake(tcp, t.config.clone(), name).await?;
+                if cfg.ws.is_none() {
+                    return Ok(Opened::Tls(Box::new(stream)));
+                }
+                Box::new(stream)
             }
         }
     };
@@ -163,6 +172,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
                 None
             }
             Some(Ok(Ok(Opened::Tcp(stream)))) => tcp_connection(&shared, stream, &cfg).await.err(),
+            Some(Ok(Ok(Opened::Tls(stream)))) => tls_connection(&shared, stream, &cfg).await.err(),
             Some(Ok(Ok(Opened::Other(stream)))) => {
                 let (rd, wr) = tokio::io::split(stream);
                 connection(&shared, Reading::Task(rd), Writer::Stream(wr), &cfg)
@@ -226,7 +236,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Config) {
     shared.emit(ClientEvent::Finished);
 }
 
-/// Why a connection failed: Node-style code and message.
+/// Runs a plain TCP connection: read on the application's thread when it watches sockets
 /// (see [`super::app_read`]), else by the I/O task; written directly (see [`writer`]).
 async fn tcp_connection(
     shared: &Arc<Shared>,
@@ -236,7 +246,7 @@ async fn tcp_connection(
     #[cfg(unix)]
     if shared.lock().reader.thread != ReadThread::Io {
         let (sock, id) = shared
-            .begin_app_read(stream, decoder(shared, cfg))
+            .begin_app_read(stream, decoder(shared, cfg), None)
             .map_err(|e| io_failure(&e))?;
         let wr = Direct::App(sock);
         shared.lock().write.direct = Some(wr.clone());
@@ -247,6 +257,30 @@ async fn tcp_connection(
     let wr = Direct::Half(Arc::new(wr));
     shared.lock().write.direct = Some(wr.clone());
     connection(shared, Reading::Task(rd), Writer::Direct(wr), cfg).await
+}
+
+/// Runs a TLS connection (not WebSocket): read on the application's thread like plain TCP
+/// (see [`super::app_tls`]), else by the I/O task through tokio-rustls.
+async fn tls_connection(
+    shared: &Arc<Shared>,
+    stream: Box<TlsStream<TcpStream>>,
+    cfg: &Config,
+) -> Result<(), Failure> {
+    #[cfg(unix)]
+    if shared.lock().reader.thread != ReadThread::Io {
+        let (tcp, conn) = stream.into_inner();
+        let tls = Arc::new(AppTls::new(conn));
+        let (sock, id) = shared
+            .begin_app_read(tcp, decoder(shared, cfg), Some(tls.clone()))
+            .map_err(|e| io_failure(&e))?;
+        let wr = Direct::AppTls(sock, tls);
+        shared.lock().write.direct = Some(wr.clone());
+        let rd = Reading::<tokio::net::tcp::OwnedReadHalf>::App(id);
+        return connection(shared, rd, Writer::Direct(wr), cfg).await;
+    }
+    let stream: Stream = stream;
+    let (rd, wr) = tokio::io::split(stream);
+    connection(shared, Reading::Task(rd), Writer::Stream(wr), cfg).await
 }
 
 /// Who reads a connection.
@@ -296,6 +330,8 @@ async fn connection<R: AsyncRead + Unpin>(
                 shared.settle(&mut g, buf.len() as u64, false);
                 continue;
             }
+            // What a write from another thread left sealed but unwritten (TLS).
+            wr.flush_pending().await.map_err(|e| io_failure(&e))?;
             if ending {
                 // Everything queued before `end` (DISCONNECT last) is out; no other thread
                 // writes from here on.

@@ -3,6 +3,8 @@
 
 #[cfg(unix)]
 pub mod app_read;
+#[cfg(unix)]
+pub mod app_tls;
 pub mod client;
 pub mod io;
 pub mod js_stream;

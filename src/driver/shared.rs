@@ -12,6 +12,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::Notify;
 
 #[cfg(unix)]
+use super::app_tls::AppTls;
+#[cfg(unix)]
 use super::io::AppSocket;
 use super::io::{now, Failure, ReadBuffer};
 use super::writer::{self, Direct};
@@ -48,6 +50,8 @@ pub enum ReadThread {
 /// The reading state of a connection read on the application's thread.
 pub(super) struct AppRead {
     pub(super) sock: Arc<AppSocket>,
+    /// The TLS session over the socket, for `mqtts://` (see [`super::app_tls`]).
+    pub(super) tls: Option<Arc<AppTls>>,
     pub(super) buf: ReadBuffer,
     pub(super) decoder: Decoder,
     /// Which connection: a poll handle of an earlier one must stop.
@@ -284,6 +288,9 @@ impl Shared {
         if !g.write.writing && !g.stop.force {
             if let Some(w) = &g.write.direct {
                 let n = writer::try_write(w, &g.write.out);
+                if writer::unwritten(w) {
+                    self.writer.notify_one();
+                }
                 if n > 0 {
                     let _ = g.write.out.split_to(n);
                     self.settle(g, n as u64, false);

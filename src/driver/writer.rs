@@ -3,8 +3,9 @@
 //! A plain TCP socket's write half is shared (`Arc`): besides the writer task, the thread
 //! that queued the bytes may write them itself with a non-blocking `try_write` when the
 //! writer task is idle. That saves a thread wake-up per flush, most of a round trip's cost
-//! on a small machine. Other transports (TLS, WebSocket) keep their bytes in a stream
-//! state that only the writer task drives.
+//! on a small machine. TLS read on the application's thread is written the same way, its
+//! records sealed under the TLS state's lock. Other transports (TLS read by the I/O task,
+//! WebSocket) keep their bytes in a stream state that only the writer task drives.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use std::sync::Arc;
 use tokio::io::{AsyncWriteExt, WriteHalf};
 use tokio::net::tcp::OwnedWriteHalf;
 
+#[cfg(unix)]
+use super::app_tls::AppTls;
 #[cfg(unix)]
 use super::io::AppSocket;
 use crate::transport::Stream;
@@ -24,6 +27,10 @@ pub enum Direct {
     /// Read on the application's thread ([`super::app_read`]).
     #[cfg(unix)]
     App(Arc<AppSocket>),
+    /// TLS read on the application's thread ([`super::app_tls`]): plaintext is sealed
+    /// into the TLS state, and its records written to the socket.
+    #[cfg(unix)]
+    AppTls(Arc<AppSocket>, Arc<AppTls>),
 }
 
 /// The writer task's half of the connection.
@@ -45,6 +52,8 @@ impl Writer {
                     w.write_all(buf).await?;
                     return w.flush().await;
                 }
+                #[cfg(unix)]
+                Writer::Direct(Direct::AppTls(s, t)) => return t.write_all(s, buf).await,
                 Writer::Direct(Direct::Half(w)) => {
                     w.writable().await?;
                     match w.try_write(&buf[off..]) {
@@ -69,6 +78,15 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes what an earlier non-blocking write left sealed but unwritten (TLS).
+    pub async fn flush_pending(&mut self) -> io::Result<()> {
+        match self {
+            #[cfg(unix)]
+            Writer::Direct(Direct::AppTls(s, t)) => t.flush(s).await,
+            _ => Ok(()),
+        }
+    }
+
     /// Closes the write side once everything is out. For `Direct`, the caller has taken
     /// back the other thread's handle first, so this one is the last writer.
     pub async fn shutdown(self) {
@@ -86,6 +104,11 @@ impl Writer {
             Writer::Direct(Direct::App(s)) => {
                 let _ = s.get_ref().shutdown(std::net::Shutdown::Write);
             }
+            #[cfg(unix)]
+            Writer::Direct(Direct::AppTls(s, t)) => {
+                let _ = t.flush(&s).await;
+                t.close(&s);
+            }
         }
     }
 }
@@ -97,5 +120,17 @@ pub fn try_write(w: &Direct, buf: &[u8]) -> usize {
         Direct::Half(h) => h.try_write(buf).unwrap_or(0),
         #[cfg(unix)]
         Direct::App(s) => s.get_ref().write(buf).unwrap_or(0),
+        #[cfg(unix)]
+        Direct::AppTls(s, t) => t.try_write(s, buf),
+    }
+}
+
+/// Bytes taken by [`try_write`] wait for the writer task (TLS records the socket did not
+/// take).
+pub fn unwritten(w: &Direct) -> bool {
+    match w {
+        #[cfg(unix)]
+        Direct::AppTls(_, t) => t.pending(),
+        _ => false,
     }
 }
