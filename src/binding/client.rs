@@ -18,6 +18,7 @@ use super::env_hook::EnvHook;
 use super::error::{invalid_arg, Code, JsError};
 use super::tape::TapeReader;
 use crate::codec::{Auth, Connect, Packet, ProtocolVersion, MAX_PACKET_SIZE};
+use crate::driver::catch_panic::CatchPanic;
 use crate::driver::client::{self as driver, Config};
 use crate::driver::io::Failure;
 use crate::driver::shared::{ClientEvent, Feed, Observe, Shared};
@@ -366,9 +367,9 @@ impl NativeClient {
         let notify = self.notify.clone();
         let config = self.config.clone();
         rt.spawn(async move {
-            // The driver runs as its own task so that a panic in it (a bug) still ends
-            // the client for JS: an error and FINISHED, rather than silence.
-            if let Err(e) = tokio::spawn(driver::run(shared.clone(), config)).await {
+            // A panic in the driver (a bug) still ends the client for JS: an error and
+            // FINISHED, rather than silence.
+            if let Err(e) = CatchPanic::new(driver::run(shared.clone(), config)).await {
                 shared.emit(ClientEvent::Error(Failure::new(
                     "ERR_MQTT_NAPI_INTERNAL",
                     format!("internal error in the connection task: {e}"),

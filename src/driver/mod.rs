@@ -5,6 +5,7 @@
 pub mod app_read;
 #[cfg(unix)]
 pub mod app_tls;
+pub mod catch_panic;
 pub mod client;
 pub mod io;
 pub mod js_stream;

@@ -346,19 +346,25 @@ impl Shared {
     /// waking the writer and the application as needed.
     pub(super) fn flush(&self, g: &mut Inner) {
         let was_empty = g.write.out.is_empty() || g.write.unkicked;
-        self.queue_output(g);
+        let packets = self.queue_output(g);
         if was_empty && !g.write.out.is_empty() {
             g.write.unkicked = false;
             self.push_out(g);
         }
-        self.queue_events(g);
+        let events = self.queue_events(g);
+        // Quiet: a burst keeps its queues' room, an idle connection holds none.
+        if packets + events <= 1 {
+            g.session.release_queues();
+        }
     }
 
-    /// Encodes the session's packets into the write buffer.
-    fn queue_output(&self, g: &mut Inner) {
+    /// Encodes the session's packets into the write buffer. Returns how many.
+    fn queue_output(&self, g: &mut Inner) -> usize {
         let before = g.write.out.len();
         let version = g.session.version();
+        let mut n = 0;
         while let Some(p) = g.session.poll_transmit() {
+            n += 1;
             if g.events.observe.sent {
                 g.events.list.push(ClientEvent::Sent(p.clone()));
             }
@@ -367,17 +373,22 @@ impl Shared {
             let _ = p.encode(version, &mut g.write.out);
         }
         g.write.queued += (g.write.out.len() - before) as u64;
+        n
     }
 
-    /// Moves the session's events to the application's queue and announces them.
-    fn queue_events(&self, g: &mut Inner) {
+    /// Moves the session's events to the application's queue and announces them. Returns
+    /// how many.
+    fn queue_events(&self, g: &mut Inner) -> usize {
+        let mut n = 0;
         while let Some(e) = g.session.poll_event() {
+            n += 1;
             if let Event::Publish(p) = &e {
                 g.events.pending_bytes += p.payload.len() + p.topic.len();
             }
             g.events.list.push(ClientEvent::Session(e));
         }
         self.announce(g);
+        n
     }
 
     fn announce(&self, g: &mut Inner) {

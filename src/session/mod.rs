@@ -399,6 +399,18 @@ impl Session {
         self.events.pop_front()
     }
 
+    /// Lets go of the packet and event queues' memory while they are empty: after a
+    /// flush that moved one item or none, the connection is quiet, and thousands of idle
+    /// clients would otherwise each keep room for four of each.
+    pub fn release_queues(&mut self) {
+        if self.transmit.is_empty() && self.transmit.capacity() > 0 {
+            self.transmit = VecDeque::new();
+        }
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
+    }
+
     /// When [`Session::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {

@@ -830,3 +830,25 @@ fn nothing_should_be_sent_after_disconnect() {
     h.session.ack_incoming(2, QoS::AtLeastOnce, 0, h.now);
     assert!(h.sent().is_empty());
 }
+
+#[test]
+fn release_queues_should_free_only_empty_queues() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.publish("a", QoS::AtMostOnce);
+    assert!(h.session.transmit.capacity() > 0);
+    // The Connected event still waits: its queue keeps its room, then lets it go.
+    h.session.release_queues();
+    assert!(h.session.events.capacity() > 0);
+    assert_eq!(h.events().len(), 1);
+    h.session.release_queues();
+    assert_eq!(h.session.events.capacity(), 0);
+    // A packet still waits: its queue keeps its room.
+    assert!(h.session.transmit.capacity() > 0);
+    assert_eq!(h.sent().len(), 1);
+    h.session.release_queues();
+    assert_eq!(h.session.transmit.capacity(), 0);
+    // Still works afterwards.
+    h.publish("b", QoS::AtMostOnce);
+    assert_eq!(h.sent().len(), 1);
+}
