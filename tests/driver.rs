@@ -125,7 +125,7 @@ impl Client {
             js_stream: false,
             app_reconnects: false,
         };
-        tokio::spawn(run(shared.clone(), cfg));
+        tokio::spawn(run(shared.clone(), Box::new(cfg)));
         Client {
             shared,
             seen: Vec::new(),

@@ -240,7 +240,9 @@ pub struct NativeClient {
     /// Key of this client for the per-message calls (`client_calls.rs`); 0 once ended.
     handle: u32,
     notify: Arc<Mutex<Option<EventFn>>>,
-    config: Config,
+    /// Until `start` hands it to the connection task (on the heap: a task's future holds
+    /// its arguments twice, and thousands of idle clients each hold one).
+    config: Option<Box<Config>>,
     started: bool,
     /// Ends the connection when the JS environment goes away (a worker thread that
     /// terminates) while the client still runs; removed by `end`.
@@ -337,7 +339,7 @@ impl NativeClient {
             shared,
             version,
             notify,
-            config,
+            config: Some(Box::new(config)),
             started: false,
             cleanup: None,
         })
@@ -351,6 +353,9 @@ impl NativeClient {
             return Err(invalid_arg("already started"));
         }
         let rt = runtime()?;
+        let Some(config) = self.config.take() else {
+            return Err(invalid_arg("already started"));
+        };
         self.started = true;
         let weak = Arc::downgrade(&self.shared);
         let handle = self.handle;
@@ -365,7 +370,6 @@ impl NativeClient {
         *self.notify.lock().unwrap_or_else(|e| e.into_inner()) = Some(on_event);
         let shared = self.shared.clone();
         let notify = self.notify.clone();
-        let config = self.config.clone();
         rt.spawn(async move {
             // A panic in the driver (a bug) still ends the client for JS: an error and
             // FINISHED, rather than silence.

@@ -144,7 +144,7 @@ async fn open(
 }
 
 /// Connects, runs the connection, and reconnects after `reconnect_period`, until ended.
-pub async fn run(shared: Arc<Shared>, cfg: Config) {
+pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
     let mut turn = 0usize;
     let mut next = cfg.servers.first().cloned();
     loop {
@@ -323,20 +323,28 @@ async fn connection<R: AsyncRead + Unpin>(
             if force {
                 return Ok::<(), Failure>(());
             }
+            // The writes are boxed: they take more state than the rest of the connection
+            // while it idles, and a task's size is its largest state.
             if !buf.is_empty() {
-                wr.write_all(&buf).await.map_err(|e| io_failure(&e))?;
+                Box::pin(wr.write_all(&buf))
+                    .await
+                    .map_err(|e| io_failure(&e))?;
                 let mut g = shared.lock();
                 g.write.writing = false;
                 shared.settle(&mut g, buf.len() as u64, false);
                 continue;
             }
             // What a write from another thread left sealed but unwritten (TLS).
-            wr.flush_pending().await.map_err(|e| io_failure(&e))?;
+            if wr.has_pending() {
+                Box::pin(wr.flush_pending())
+                    .await
+                    .map_err(|e| io_failure(&e))?;
+            }
             if ending {
                 // Everything queued before `end` (DISCONNECT last) is out; no other thread
                 // writes from here on.
                 shared.lock().write.direct = None;
-                wr.shutdown().await;
+                Box::pin(wr.shutdown()).await;
                 return Ok(());
             }
             shared.writer.notified().await;

@@ -78,6 +78,15 @@ impl Writer {
         Ok(())
     }
 
+    /// An earlier non-blocking write left records sealed but unwritten (TLS).
+    pub fn has_pending(&self) -> bool {
+        match self {
+            #[cfg(unix)]
+            Writer::Direct(Direct::AppTls(_, t)) => t.pending(),
+            _ => false,
+        }
+    }
+
     /// Writes what an earlier non-blocking write left sealed but unwritten (TLS).
     pub async fn flush_pending(&mut self) -> io::Result<()> {
         match self {
