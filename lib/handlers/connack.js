@@ -12,6 +12,7 @@ const { ReasonCodes, ErrorWithReasonCode } = require('../errors')
 function handleConnack (client, packet) {
   const { options } = client
   clearTimeout(client.connackTimer)
+  client.connackTimer = null
   const rc = options.protocolVersion === 5 ? packet.reasonCode : packet.returnCode
   client._serverProperties = packet.properties
   if (rc === 0) {
