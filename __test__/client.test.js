@@ -263,11 +263,16 @@ test('a broker that stops answering is dropped at the PINGRESP deadline', async 
 test('a JS event loop blocked for six keepalives does not lose the connection', { skip: impl.upstream && 'MQTT.js runs keepalive on JS timers (the defect we fix)' }, async () => {
   const c = await connected({ keepalive: 1 })
   let closed = false
-  c.on('close', () => { closed = true })
+  // What happened, for the failure message: which side gave up, and when.
+  const seen = []
+  const start = Date.now()
+  c.on('close', () => { closed = true; seen.push(`close at ${Date.now() - start} ms`) })
+  c.on('error', (e) => seen.push(`error at ${Date.now() - start} ms: ${e.message}`))
+  c.on('disconnect', (p) => seen.push(`DISCONNECT at ${Date.now() - start} ms: ${p.reasonCode}`))
   const until = Date.now() + 6000
   while (Date.now() < until) { /* block the event loop */ }
   await sleep(300)
-  assert.strictEqual(closed, false)
+  assert.strictEqual(closed, false, seen.join('; '))
   assert.strictEqual(c.connected, true)
   await c.publishAsync('blocked/t', 'still here', { qos: 1 })
   await c.endAsync()
