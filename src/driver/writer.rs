@@ -80,11 +80,7 @@ impl Writer {
 
     /// An earlier non-blocking write left records sealed but unwritten (TLS).
     pub fn has_pending(&self) -> bool {
-        match self {
-            #[cfg(unix)]
-            Writer::Direct(Direct::AppTls(_, t)) => t.pending(),
-            _ => false,
-        }
+        matches!(self, Writer::Direct(d) if unwritten(d))
     }
 
     /// Writes what an earlier non-blocking write left sealed but unwritten (TLS).
