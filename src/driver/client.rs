@@ -245,13 +245,8 @@ async fn tcp_connection(
 ) -> Result<(), Failure> {
     #[cfg(unix)]
     if shared.lock().reader.thread != ReadThread::Io {
-        let (sock, id) = shared
-            .begin_app_read(stream, decoder(shared, cfg), None)
-            .map_err(|e| io_failure(&e))?;
-        let wr = Direct::App(sock);
-        shared.lock().write.direct = Some(wr.clone());
-        let rd = Reading::<tokio::net::tcp::OwnedReadHalf>::App(id);
-        return connection(shared, rd, Writer::Direct(wr), cfg).await;
+        let (rd, wr) = app_connection(shared, stream, None, cfg)?;
+        return connection(shared, rd, wr, cfg).await;
     }
     let (rd, wr) = stream.into_split();
     let wr = Direct::Half(Arc::new(wr));
@@ -269,18 +264,33 @@ async fn tls_connection(
     #[cfg(unix)]
     if shared.lock().reader.thread != ReadThread::Io {
         let (tcp, conn) = stream.into_inner();
-        let tls = Arc::new(AppTls::new(conn));
-        let (sock, id) = shared
-            .begin_app_read(tcp, decoder(shared, cfg), Some(tls.clone()))
-            .map_err(|e| io_failure(&e))?;
-        let wr = Direct::AppTls(sock, tls);
-        shared.lock().write.direct = Some(wr.clone());
-        let rd = Reading::<tokio::net::tcp::OwnedReadHalf>::App(id);
-        return connection(shared, rd, Writer::Direct(wr), cfg).await;
+        let (rd, wr) = app_connection(shared, tcp, Some(Arc::new(AppTls::new(conn))), cfg)?;
+        return connection(shared, rd, wr, cfg).await;
     }
     let stream: Stream = stream;
     let (rd, wr) = tokio::io::split(stream);
     connection(shared, Reading::Task(rd), Writer::Stream(wr), cfg).await
+}
+
+/// Sets up a connection read on the application's thread (see [`super::app_read`]), plain
+/// TCP or, with `tls`, TLS, and written directly by whichever thread queues the bytes. Not
+/// async: the caller awaits [`connection`] itself, so the task holds no extra frame.
+#[cfg(unix)]
+fn app_connection(
+    shared: &Arc<Shared>,
+    tcp: TcpStream,
+    tls: Option<Arc<AppTls>>,
+    cfg: &Config,
+) -> Result<(Reading<tokio::net::tcp::OwnedReadHalf>, Writer), Failure> {
+    let (sock, id) = shared
+        .begin_app_read(tcp, decoder(shared, cfg), tls.clone())
+        .map_err(|e| io_failure(&e))?;
+    let wr = match tls {
+        Some(tls) => Direct::AppTls(sock, tls),
+        None => Direct::App(sock),
+    };
+    shared.lock().write.direct = Some(wr.clone());
+    Ok((Reading::App(id), Writer::Direct(wr)))
 }
 
 /// Who reads a connection.
