@@ -30,9 +30,9 @@ function optionsAndCallback (a, b, what) {
  * The link failing (a socket error, the keepalive running out): told by 'disconnect', not
  * 'error', as JSRE does. @param {any} err
  */
+const isLinkError = (err) => (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) || err?.message === 'Keepalive timeout'
 /** The errors MqttClient gives what a closed connection took with it. @param {any} err */
 const brokeWithLink = (err) => /^(Connection closed|client disconnecting)/.test(String(err?.message))
-const isLinkError = (err) => (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) || err?.message === 'Keepalive timeout'
 
 class JsreClient extends EventEmitter {
   /** @param {import('node:net').Socket} socket connected, or connecting */
