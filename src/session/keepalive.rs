@@ -13,6 +13,10 @@
 //! and a timeout once a PINGREQ (the application's or ours) has had no answer, and nothing
 //! else has come, for 0.75 of one. Both are later than the application's own ping (one
 //! interval) and timeout (1.5 intervals), and both within the 1.5 intervals a server waits.
+//! Once this side has pinged, the application is known to be late, and the next pings go
+//! out every 0.75 interval until the application sends again: servers that count keep
+//! alive in whole seconds (Mosquitto) can drop a keep-alive-1 client after just over one
+//! second of silence, so a stretch of 1.25-interval gaps would be dropped now and then.
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +51,8 @@ pub struct Keepalive {
     last_rx: Instant,
     last_pong: Instant,
     ping_sent: Option<Instant>,
+    /// The backstop sent the last ping: the application is late.
+    covering: bool,
 }
 
 impl Keepalive {
@@ -59,6 +65,7 @@ impl Keepalive {
             last_rx: now,
             last_pong: now,
             ping_sent: None,
+            covering: false,
         }
     }
 
@@ -67,14 +74,15 @@ impl Keepalive {
         *self = Keepalive::new(seconds, self.policy, now);
     }
 
-    /// A packet went out.
+    /// A packet other than this side's own PINGREQ went out.
     pub fn on_send(&mut self, now: Instant) {
         self.last_tx = now;
+        self.covering = false;
     }
 
     /// The application sent a PINGREQ: its answer is awaited as for one of ours.
     pub fn on_ping(&mut self, now: Instant) {
-        self.last_tx = now;
+        self.on_send(now);
         self.ping_sent.get_or_insert(now);
     }
 
@@ -95,12 +103,13 @@ impl Keepalive {
             (Some(sent), _) => sent.max(self.last_rx) + interval / 2,
             (None, PingPolicy::Traffic) => self.last_tx.min(self.last_rx) + interval,
             (None, PingPolicy::Steady) => self.last_pong + interval,
+            (None, PingPolicy::Backstop) if self.covering => self.last_tx + interval * 3 / 4,
             (None, PingPolicy::Backstop) => self.last_tx + interval * 5 / 4,
         })
     }
 
-    /// What to do at `now`. After `SendPing` the caller sends a PINGREQ (and reports it
-    /// with [`Keepalive::on_send`]).
+    /// What to do at `now`. After `SendPing` the caller sends a PINGREQ, already counted
+    /// as sent (it is not reported with [`Keepalive::on_send`]).
     pub fn poll(&mut self, now: Instant) -> KeepaliveAction {
         match self.deadline() {
             Some(d) if now >= d => {
@@ -108,6 +117,8 @@ impl Keepalive {
                     KeepaliveAction::TimedOut
                 } else {
                     self.ping_sent = Some(now);
+                    self.last_tx = now;
+                    self.covering = self.policy == PingPolicy::Backstop;
                     KeepaliveAction::SendPing
                 }
             }
@@ -221,7 +232,6 @@ mod tests {
             k.poll(t0 + Duration::from_millis(12_500)),
             KeepaliveAction::SendPing
         );
-        k.on_send(t0 + Duration::from_millis(12_500));
         assert_eq!(k.poll(t0 + secs(19)), KeepaliveAction::None);
         assert_eq!(k.poll(t0 + secs(20)), KeepaliveAction::TimedOut);
     }
@@ -239,5 +249,28 @@ mod tests {
             k.poll(t0 + Duration::from_millis(17_500)),
             KeepaliveAction::TimedOut
         );
+    }
+
+    #[test]
+    fn backstop_should_keep_its_pings_under_one_interval_apart_while_the_application_is_late() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut k = Keepalive::new(1, PingPolicy::Backstop, t0);
+        // The application's last packet at t0; its next ping never comes.
+        assert_eq!(k.poll(t0 + ms(1_249)), KeepaliveAction::None);
+        assert_eq!(k.poll(t0 + ms(1_250)), KeepaliveAction::SendPing);
+        k.on_receive(t0 + ms(1_251), true);
+        let mut last = t0 + ms(1_250);
+        for _ in 0..5 {
+            let next = k.deadline().unwrap();
+            assert!(next - last < secs(1), "gap {:?}", next - last);
+            assert_eq!(k.poll(next), KeepaliveAction::SendPing);
+            k.on_receive(next + ms(1), true);
+            last = next;
+        }
+        // The application is back: its ping ends the cover, and the backstop steps back.
+        k.on_ping(last + ms(100));
+        k.on_receive(last + ms(101), true);
+        assert_eq!(k.deadline(), Some(last + ms(100) + ms(1_250)));
     }
 }

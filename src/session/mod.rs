@@ -427,7 +427,8 @@ impl Session {
             State::Connected => match self.keepalive.poll(now) {
                 KeepaliveAction::None => Ok(()),
                 KeepaliveAction::SendPing => {
-                    self.send(Packet::PingReq, now);
+                    // Counted as sent by the keep-alive timer itself.
+                    self.transmit.push_back(Packet::PingReq);
                     Ok(())
                 }
                 KeepaliveAction::TimedOut => Err(SessionError::KeepaliveTimeout),
