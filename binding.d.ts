@@ -14,12 +14,12 @@ export declare class NativeClient {
   /** `connect_tape`/`data`: the CONNECT to send on every connection, as a tape record. */
   constructor(opts: NativeClientOptions, connectTape: Uint32Array, data: Uint8Array)
   /**
-   * Starts connecting. `on_event` is called (with no arguments) whenever events wait
-   * to be drained; it keeps Node's event loop alive until the client has finished.
+   * Starts connecting. The client's drain function (`clientAttach`, called first) is
+   * called whenever events wait to be drained.
    */
-  start(onEvent: EventFn): void
+  start(): void
   /**
-   * Takes back a QoS 1/2 PUBLISH or a PUBREL kept in the application's outgoing store,
+   * Takes back a QoS 1/2 PUBLISH    /// Takes back a QoS 1/2 PUBLISH or a PUBREL kept in the application's outgoing store,
    * as a tape record. Returns false when its packet id is already in use.
    */
   restore(tape: Uint32Array, data: Uint8Array, payload: Uint8Array): boolean
@@ -131,7 +131,7 @@ export declare function encodePacket(tape: Uint32Array, data: Uint8Array, payloa
 export declare function eventKinds(): Record<string, number>
 
 /** The per-message calls as an object of plain functions (see the module docs). */
-export declare function fastCalls(): { topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientReadWith(handle: number, drain: () => void): boolean }
+export declare function fastCalls(): { topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientAttach(handle: number, drain: () => void): boolean }
 
 /** How to reach the broker and how to behave; the CONNECT itself comes as a tape record. */
 export interface NativeClientOptions {

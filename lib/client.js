@@ -287,10 +287,10 @@ class MqttClient extends EventEmitter {
     // a program starts listening right after connect() is there for the first attempt.
     this._restoreStored(nat, () => process.nextTick(() => {
       if (this._native !== nat) return
-      const drain = () => this._drain()
-      // Plain TCP is read on this thread when libuv allows it (src/binding/poll.rs).
-      fast.clientReadWith(this._h, drain)
-      nat.start(drain)
+      // Called whenever events wait; plain TCP is read on this thread when libuv allows
+      // it (src/binding/notifier.rs, poll.rs).
+      fast.clientAttach(this._h, () => this._drain())
+      nat.start()
     }))
   }
 

@@ -1,14 +1,13 @@
 //! `NativeClient`: the native half of `MqttClient`. JS sends packets as tape records (the
-//! same layout as `mqtt-napi/packet`) and drains events in batches: one ThreadsafeFunction
-//! call announces that events are waiting, and `drain()` returns all of them as tape
-//! records whose bytes are copied into one Buffer.
+//! same layout as `mqtt-napi/packet`) and drains events in batches: the client's drain
+//! function is called when events are waiting (`notifier.rs`), and `drain()` returns all
+//! of them as tape records whose bytes are copied into one Buffer.
 
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
 
@@ -16,6 +15,7 @@ use super::client_calls::{register, unregister, Core};
 use super::client_tape::{read_owned, session_error};
 use super::env_hook::EnvHook;
 use super::error::{invalid_arg, Code, JsError};
+use super::notifier;
 use super::tape::TapeReader;
 use crate::codec::{Auth, Connect, Packet, ProtocolVersion, MAX_PACKET_SIZE};
 use crate::driver::catch_panic::CatchPanic;
@@ -228,9 +228,6 @@ fn tls_setup(t: NativeTlsOptions) -> Result<driver::TlsSetup, Failure> {
     })
 }
 
-type EventFn =
-    ThreadsafeFunction<(), napi::bindgen_prelude::Unknown<'static>, (), napi::Status, false>;
-
 /// One MQTT client connection (and its reconnects).
 #[napi]
 pub struct NativeClient {
@@ -239,7 +236,6 @@ pub struct NativeClient {
     version: ProtocolVersion,
     /// Key of this client for the per-message calls (`client_calls.rs`); 0 once ended.
     handle: u32,
-    notify: Arc<Mutex<Option<EventFn>>>,
     /// Until `start` hands it to the connection task (on the heap: a task's future holds
     /// its arguments twice, and thousands of idle clients each hold one).
     config: Option<Box<Config>>,
@@ -262,6 +258,7 @@ impl NativeClient {
     /// `connect_tape`/`data`: the CONNECT to send on every connection, as a tape record.
     #[napi(constructor, catch_unwind)]
     pub fn new(
+        env: Env,
         opts: NativeClientOptions,
         connect_tape: &[u32],
         data: &[u8],
@@ -320,74 +317,48 @@ impl NativeClient {
             js_stream: opts.js_stream.unwrap_or(false),
             app_reconnects: opts.app_reconnects.unwrap_or(false),
         };
-        let notify: Arc<Mutex<Option<EventFn>>> = Arc::new(Mutex::new(None));
-        let n = notify.clone();
-        let shared = Shared::new(
-            Session::new(so, Instant::now()),
-            Box::new(move || {
-                if let Some(f) = n.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-                    f.call((), ThreadsafeFunctionCallMode::NonBlocking);
-                }
-            }),
-        );
-        Ok(NativeClient {
-            handle: register(Core {
-                shared: shared.clone(),
+        // SAFETY: the constructor's own environment, on its thread.
+        let ready = unsafe { notifier::ready(env.raw()) }.ok_or_else(|| {
+            napi::Error::new(
+                Code("ERR_MQTT_NAPI_ENV"),
+                "cannot make a client: its JS environment is shutting down",
+            )
+        })?;
+        let session = Session::new(so, Instant::now());
+        let mut made = None;
+        let handle = register(|handle| {
+            let shared = Shared::new(session, Box::new(move || ready.announce(handle)));
+            made = Some(shared.clone());
+            Core {
+                shared,
                 version,
                 auto_alias,
-            }),
+            }
+        });
+        let shared = made.expect("register calls make");
+        Ok(NativeClient {
+            handle,
             shared,
             version,
-            notify,
             config: Some(Box::new(config)),
             started: false,
             cleanup: None,
         })
     }
 
-    /// Starts connecting. `on_event` is called (with no arguments) whenever events wait
-    /// to be drained; it keeps Node's event loop alive until the client has finished.
+    /// Starts connecting. The client's drain function (`clientAttach`, called first) is
+    /// called whenever events wait to be drained.
     #[napi(catch_unwind)]
-    pub fn start(&mut self, env: Env, on_event: EventFn) -> Result<(), JsError> {
-        if self.started {
-            return Err(invalid_arg("already started"));
+    pub fn start(&mut self, env: Env) -> Result<(), JsError> {
+        let started = self.spawn(&env);
+        if started.is_err() {
+            // Nothing will finish: the client must not hold the event loop.
+            notifier::finished(self.handle);
         }
-        let rt = runtime()?;
-        let Some(config) = self.config.take() else {
-            return Err(invalid_arg("already started"));
-        };
-        self.started = true;
-        let weak = Arc::downgrade(&self.shared);
-        let handle = self.handle;
-        self.cleanup = EnvHook::add(&env, (weak, handle), |(w, _h): (Weak<Shared>, u32)| {
-            // The poll handle on this thread's loop must be closed before the loop is.
-            #[cfg(unix)]
-            super::poll::release(_h);
-            if let Some(shared) = w.upgrade() {
-                shared.end(true);
-            }
-        });
-        *self.notify.lock().unwrap_or_else(|e| e.into_inner()) = Some(on_event);
-        let shared = self.shared.clone();
-        let notify = self.notify.clone();
-        rt.spawn(async move {
-            // A panic in the driver (a bug) still ends the client for JS: an error and
-            // FINISHED, rather than silence.
-            if let Err(e) = CatchPanic::new(driver::run(shared.clone(), config)).await {
-                shared.emit(ClientEvent::Error(Failure::new(
-                    "ERR_MQTT_NAPI_INTERNAL",
-                    format!("internal error in the connection task: {e}"),
-                )));
-                shared.emit(ClientEvent::Finished);
-            }
-            // The FINISHED event is queued (and announced) already: release the function
-            // so nothing native holds the event loop any more.
-            notify.lock().unwrap_or_else(|e| e.into_inner()).take();
-        });
-        Ok(())
+        started
     }
 
-    /// Takes back a QoS 1/2 PUBLISH or a PUBREL kept in the application's outgoing store,
+    /// Takes back a QoS 1/2 PUBLISH    /// Takes back a QoS 1/2 PUBLISH or a PUBREL kept in the application's outgoing store,
     /// as a tape record. Returns false when its packet id is already in use.
     #[napi(catch_unwind)]
     pub fn restore(&self, tape: &[u32], data: &[u8], payload: &[u8]) -> Result<bool, JsError> {
@@ -525,6 +496,42 @@ impl NativeClient {
         if let Some(hook) = self.cleanup.take() {
             hook.remove(&env);
         }
+    }
+}
+
+impl NativeClient {
+    fn spawn(&mut self, env: &Env) -> Result<(), JsError> {
+        if self.started {
+            return Err(invalid_arg("already started"));
+        }
+        let rt = runtime()?;
+        let Some(config) = self.config.take() else {
+            return Err(invalid_arg("already started"));
+        };
+        self.started = true;
+        let weak = Arc::downgrade(&self.shared);
+        let handle = self.handle;
+        self.cleanup = EnvHook::add(env, (weak, handle), |(w, _h): (Weak<Shared>, u32)| {
+            // The poll handle on this thread's loop must be closed before the loop is.
+            #[cfg(unix)]
+            super::poll::release(_h);
+            if let Some(shared) = w.upgrade() {
+                shared.end(true);
+            }
+        });
+        let shared = self.shared.clone();
+        rt.spawn(async move {
+            // A panic in the driver (a bug) still ends the client for JS: an error and
+            // FINISHED, rather than silence.
+            if let Err(e) = CatchPanic::new(driver::run(shared.clone(), config)).await {
+                shared.emit(ClientEvent::Error(Failure::new(
+                    "ERR_MQTT_NAPI_INTERNAL",
+                    format!("internal error in the connection task: {e}"),
+                )));
+                shared.emit(ClientEvent::Finished);
+            }
+        });
+        Ok(())
     }
 }
 

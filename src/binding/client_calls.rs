@@ -53,12 +53,13 @@ const MAX_SCRATCH: usize = 16 << 20;
 /// Most topics one thread keeps by id; past it, `topic_id` refuses and JS sends strings.
 const MAX_TOPICS: usize = 10_000;
 
-/// Enters a client in this thread's table.
-pub(super) fn register(core: Core) -> u32 {
+/// Enters a client in this thread's table; `make` gets the handle it will have.
+pub(super) fn register(make: impl FnOnce(u32) -> Core) -> u32 {
     CLIENTS.with(|c| {
         let mut c = c.borrow_mut();
-        c.push(Some(Arc::new(core)));
-        c.len() as u32
+        let handle = c.len() as u32 + 1;
+        c.push(Some(Arc::new(make(handle))));
+        handle
     })
 }
 
@@ -66,6 +67,7 @@ pub(super) fn register(core: Core) -> u32 {
 pub(super) fn unregister(handle: u32) {
     #[cfg(unix)]
     super::poll::release(handle);
+    super::notifier::detach(handle);
     // At thread exit the table may be gone already: nothing to remove then.
     let _ = CLIENTS.try_with(|c| {
         if let Some(slot) = c.borrow_mut().get_mut((handle as usize).wrapping_sub(1)) {
@@ -337,7 +339,11 @@ pub fn client_drain<'env>(
             ClientEvent::StreamEnd => words.push(STREAM_END),
             ClientEvent::Close => words.push(CLOSE),
             ClientEvent::Reconnect => words.push(RECONNECT),
-            ClientEvent::Finished => words.push(FINISHED),
+            ClientEvent::Finished => {
+                // Nothing more will come: the client stops holding the event loop.
+                super::notifier::finished(handle);
+                words.push(FINISHED)
+            }
         }
     }
     // Copied into memory V8 allocates and accounts for: an external Buffer over our

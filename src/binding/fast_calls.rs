@@ -9,7 +9,7 @@
 //! for the duration of the call.
 //!
 //! JS gets them once, from `fastCalls()`, as `{ topicId, clientPublishTopic, clientPublish,
-//! clientSend, clientAck, clientComplete, clientFlush, clientWriteMark, clientReadWith }`; see
+//! clientSend, clientAck, clientComplete, clientFlush, clientWriteMark, clientAttach }`; see
 //! `client_calls.rs` for what each does.
 
 use std::ffi::CString;
@@ -327,19 +327,27 @@ fast_call! {
 }
 
 fast_call! {
-    /// `clientReadWith(handle, drain)` -> whether the client's plain TCP connections will be
-    /// read on this thread, calling `drain()` when events wait (see `poll.rs`).
-    fn client_read_with(env, [h, func]) {
-        let core = calls::core(u32_arg(env, h, "handle")?)?;
+    /// `clientAttach(handle, drain)` -> whether the client's plain TCP connections will be
+    /// read on this thread. `drain()` is called whenever the client has events waiting
+    /// (see `notifier.rs`, `poll.rs`); the client keeps the event loop alive from here until
+    /// it has finished.
+    fn client_attach(env, [h, func]) {
+        let handle = u32_arg(env, h, "handle")?;
+        let core = calls::core(handle)?;
         let mut kind = 0;
         if sys::napi_typeof(env, func, &mut kind) != sys::Status::napi_ok
             || kind != sys::ValueType::napi_function
         {
             return Err(bad("drain"));
         }
+        if !super::notifier::attach(env, handle, func) {
+            return Err(Thrown(
+                "ERR_MQTT_NAPI_ENV",
+                "cannot attach the client: its JS environment is shutting down".into(),
+            ));
+        }
         #[cfg(unix)]
-        let on =
-            super::poll::register(env, u32_arg(env, h, "handle")?, core.shared.clone(), func);
+        let on = super::poll::register(env, handle, core.shared.clone());
         #[cfg(not(unix))]
         let on = {
             let _ = core;
@@ -352,7 +360,7 @@ fast_call! {
 }
 
 const CALLS: [(&str, Callback); 9] = [
-    ("clientReadWith", client_read_with),
+    ("clientAttach", client_attach),
     ("topicId", topic_id),
     ("clientPublishTopic", client_publish_topic),
     ("clientPublish", client_publish),
@@ -366,7 +374,7 @@ const CALLS: [(&str, Callback); 9] = [
 /// The per-message calls as an object of plain functions (see the module docs).
 #[napi(
     catch_unwind,
-    ts_return_type = "{ topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientReadWith(handle: number, drain: () => void): boolean }"
+    ts_return_type = "{ topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientAttach(handle: number, drain: () => void): boolean }"
 )]
 pub fn fast_calls(env: &Env) -> Result<Unknown<'_>, JsError> {
     let fail = |what: &str| {

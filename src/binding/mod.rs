@@ -16,6 +16,7 @@ mod diagnostics;
 mod env_hook;
 mod error;
 mod fast_calls;
+mod notifier;
 mod packet;
 #[cfg(unix)]
 mod poll;

@@ -24,6 +24,7 @@ use std::sync::{Arc, OnceLock};
 
 use napi::sys;
 
+use super::notifier;
 use crate::driver::app_read::AppReadOutcome;
 use crate::driver::io::AppSocket;
 use crate::driver::shared::{ReadThread, Shared};
@@ -79,12 +80,10 @@ fn uv() -> Option<&'static Uv> {
     .as_ref()
 }
 
-/// What the JS thread keeps per client.
+/// What the JS thread keeps per client read here.
 struct Host {
-    env: sys::napi_env,
-    /// The JS function that drains the client's events.
-    func: sys::napi_ref,
-    ctx: sys::napi_async_context,
+    /// This thread's event loop.
+    lp: *mut sys::uv_loop_s,
     shared: Arc<Shared>,
     poll: Option<NonNull<Poll>>,
 }
@@ -118,37 +117,20 @@ pub(super) fn read_thread() -> ReadThread {
     }
 }
 
-/// Registers `func` as the function that drains client `client`'s events, and lets its
-/// plain TCP connections be read on this thread from the next one on.
+/// Lets client `client`'s plain TCP connections be read on this thread from the next one
+/// on, its events delivered through its drain function (see `notifier`). False where
+/// this thread cannot read.
 ///
 /// # Safety
-/// `env` and `func` are live values of the running callback's environment.
-pub(super) unsafe fn register(
-    env: sys::napi_env,
-    client: u32,
-    shared: Arc<Shared>,
-    func: sys::napi_value,
-) -> bool {
+/// `env` is the live environment of the running call, on its thread.
+pub(super) unsafe fn register(env: sys::napi_env, client: u32, shared: Arc<Shared>) -> bool {
     let thread = read_thread();
     if thread == ReadThread::Io {
         return false;
     }
-    let mut fref = ptr::null_mut();
-    let mut name = ptr::null_mut();
-    let mut ctx = ptr::null_mut();
-    // SAFETY: plain Node-API calls on the live environment; the function is its own async
-    // resource object, kept alive by the reference.
-    let ok = unsafe {
-        sys::napi_create_reference(env, func, 1, &mut fref) == sys::Status::napi_ok
-            && sys::napi_create_string_utf8(env, c"MqttClient".as_ptr(), 10, &mut name)
-                == sys::Status::napi_ok
-            && sys::napi_async_init(env, func, name, &mut ctx) == sys::Status::napi_ok
-    };
-    if !ok {
-        if !fref.is_null() {
-            // SAFETY: the reference was made above on this environment.
-            unsafe { sys::napi_delete_reference(env, fref) };
-        }
+    let mut lp = ptr::null_mut();
+    // SAFETY: the caller's promise.
+    if unsafe { sys::napi_get_uv_event_loop(env, &mut lp) } != sys::Status::napi_ok {
         return false;
     }
     release(client);
@@ -157,9 +139,7 @@ pub(super) unsafe fn register(
         h.borrow_mut().insert(
             client,
             Host {
-                env,
-                func: fref,
-                ctx,
+                lp,
                 shared,
                 poll: None,
             },
@@ -168,8 +148,8 @@ pub(super) unsafe fn register(
     true
 }
 
-/// Forgets client `client`: stops its poll handle, releases its function. At thread exit
-/// (the table gone) there is nothing left to do.
+/// Forgets client `client`: stops its poll handle. At thread exit (the table gone) there
+/// is nothing left to do.
 pub(super) fn release(client: u32) {
     let host = HOSTS
         .try_with(|h| h.borrow_mut().remove(&client))
@@ -179,12 +159,6 @@ pub(super) fn release(client: u32) {
         host.shared.set_read_thread(ReadThread::Io);
         if let Some(p) = host.poll.take() {
             close(p);
-        }
-        // SAFETY: the reference and async context were made on this environment, which
-        // is alive while its clients are (release runs before its teardown finishes).
-        unsafe {
-            sys::napi_async_destroy(host.env, host.ctx);
-            sys::napi_delete_reference(host.env, host.func);
         }
     }
 }
@@ -228,11 +202,7 @@ fn start(
     sock: Arc<AppSocket>,
 ) -> Option<NonNull<Poll>> {
     let uv = uv()?;
-    let mut lp = ptr::null_mut();
-    // SAFETY: the environment is alive (we run on its thread, called from JS).
-    if unsafe { sys::napi_get_uv_event_loop(host.env, &mut lp) } != sys::Status::napi_ok {
-        return None;
-    }
+    let lp = host.lp;
     // SAFETY: a libuv query without side effects.
     let size = unsafe { (uv.handle_size)(UV_POLL) };
     let mut handle = vec![0u64; size.div_ceil(8).max(1)].into_boxed_slice();
@@ -289,14 +259,14 @@ unsafe extern "C" fn on_poll(h: Handle, _status: c_int, _events: c_int) {
         };
         match shared.read_app(id, true) {
             AppReadOutcome::Idle => {}
-            AppReadOutcome::Events => deliver(client),
+            AppReadOutcome::Events => notifier::deliver(client),
             AppReadOutcome::Gone | AppReadOutcome::More => stop(client, id),
             AppReadOutcome::Handoff { events } => {
                 // The I/O thread reads from now on; the next drain starts the handle
                 // again once it hands reading back.
                 stop(client, id);
                 if events {
-                    deliver(client);
+                    notifier::deliver(client);
                 }
             }
         }
@@ -317,40 +287,4 @@ fn stop(client: u32, id: u64) {
             }
         }
     });
-}
-
-/// Calls client `client`'s drain function, as Node calls a socket's listeners: in a
-/// callback scope (so nextTicks and promises run after it), an exception becoming
-/// `uncaughtException`.
-fn deliver(client: u32) {
-    let Some((env, func, ctx)) = HOSTS
-        .try_with(|h| h.borrow().get(&client).map(|h| (h.env, h.func, h.ctx)))
-        .ok()
-        .flatten()
-    else {
-        return;
-    };
-    // SAFETY: Node-API calls on the live environment of this thread, from a libuv
-    // callback (outside JS), inside a handle scope opened here.
-    unsafe {
-        let mut scope = ptr::null_mut();
-        if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
-            return;
-        }
-        let mut f = ptr::null_mut();
-        let mut global = ptr::null_mut();
-        let mut result = ptr::null_mut();
-        if sys::napi_get_reference_value(env, func, &mut f) == sys::Status::napi_ok
-            && !f.is_null()
-            && sys::napi_get_global(env, &mut global) == sys::Status::napi_ok
-            && sys::napi_make_callback(env, ctx, global, f, 0, ptr::null(), &mut result)
-                == sys::Status::napi_pending_exception
-        {
-            let mut err = ptr::null_mut();
-            if sys::napi_get_and_clear_last_exception(env, &mut err) == sys::Status::napi_ok {
-                sys::napi_fatal_exception(env, err);
-            }
-        }
-        sys::napi_close_handle_scope(env, scope);
-    }
 }
