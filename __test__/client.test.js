@@ -258,6 +258,28 @@ test('a broker that stops answering is dropped at the PINGRESP deadline', async 
   }
 })
 
+test('a packetsend listener that publishes on another client while one connects leaves both packets intact', async () => {
+  const b = await connected({ clientId: 'tape-b' })
+  const topic = 'tape/' + 'y'.repeat(300)
+  let subscribed
+  const a = mqtt.connect(broker.url, { clientId: 'tape-a', reconnectPeriod: 0, manualConnect: true })
+  a.on('packetsend', (p) => {
+    if (p.cmd === 'connect') subscribed = new Promise((resolve, reject) => b.subscribe(topic, { qos: 1 }, (e, g) => e ? reject(e) : resolve(g)))
+  })
+  a.connect()
+  await withTimeout(once(a, 'connect'), 5000, 'a connect')
+  const [granted] = await withTimeout(subscribed, 5000, 'suback')
+  assert.strictEqual(granted.topic, topic)
+  const got = once(b, 'message')
+  a.publish(topic, 'from a', { qos: 1 })
+  const [t, payload] = await withTimeout(got, 5000, 'message')
+  assert.strictEqual(t, topic)
+  assert.strictEqual(payload.toString(), 'from a')
+  assert.strictEqual(a.options.clientId, 'tape-a')
+  assert.strictEqual('path' in a.options, false)
+  await Promise.all([a.endAsync(), b.endAsync()])
+})
+
 // Mosquitto enforces keepalive loosely (MQTT.js survives a 3.5 s block at keepalive 1 but
 // not 6 s), so the loop is blocked for six intervals to make the difference visible.
 test('a JS event loop blocked for six keepalives does not lose the connection', { skip: impl.upstream && 'MQTT.js runs keepalive on JS timers (the defect we fix)' }, async () => {

@@ -46,6 +46,30 @@ function defaultId () {
 }
 
 const noop = () => {}
+
+/** Where packets are written for the native calls, shared by all clients: each use is
+ * written and handed over in one synchronous step, with no user code between. */
+const sharedTape = new TapeBuilder()
+
+/** MQTT.js's default `customHandleAcks`: every message accepted (reason code 0). @param {any[]} args */
+const acceptMessage = (...args) => args[3](null, 0)
+
+/** @this {any} @param {string | symbol} event */
+function onNewListener (event) { this._updateObserve(event, 1) }
+/** @this {any} @param {string | symbol} event */
+function onRemoveListener (event) { this._updateObserve(event, 0) }
+/** The client's own 'close' listener. @this {any} */
+function onClose () {
+  this.connected = false
+  clearTimeout(this.connackTimer)
+  this._destroyKeepaliveManager()
+  this._setupReconnect()
+}
+/** What was queued during this turn goes out in one write. @param {any} client */
+function flushWrites (client) {
+  client._flushQueued = false
+  if (client._h) fast.clientFlush(client._h)
+}
 /** How much later than the JS connect timeout the native core gives up on its own. */
 const NATIVE_CONNECT_TIMEOUT_MARGIN = 1000
 /** Reason codes of protocol errors MQTT.js 5.16 reports after dropping the connection. */
@@ -74,7 +98,7 @@ class MqttClient extends EventEmitter {
     o.clientId = typeof o.clientId === 'string' ? o.clientId : defaultId()
     o.customHandleAcks = o.protocolVersion === 5 && o.customHandleAcks
       ? o.customHandleAcks
-      : (/** @type {any[]} */ ...args) => args[3](null, 0)
+      : acceptMessage
     this.streamBuilder = streamBuilder
     this.messageIdProvider = o.messageIdProvider === undefined ? new DefaultMessageIdProvider() : o.messageIdProvider
     this.outgoingStore = o.outgoingStore || new Store()
@@ -100,8 +124,8 @@ class MqttClient extends EventEmitter {
     this._writeWaiters = []
     /** @type {Record<string, any>} */
     this._resubscribeTopics = {}
-    /** @type {Map<number, string>} Incoming topic aliases of this connection (MQTT 5). */
-    this._aliasRecv = new Map()
+    /** @type {Map<number, string> | null} Incoming topic aliases of this connection (MQTT 5), made at the first. */
+    this._aliasRecv = null
     this._firstConnection = true
     /** @type {any} */
     this.connackPacket = null
@@ -110,7 +134,6 @@ class MqttClient extends EventEmitter {
     /** Handle of the native client for the per-message calls (native.client*). */
     this._h = 0
     this.stream = new NativeStream(this)
-    this._builder = new TapeBuilder()
     /** @type {Array<{t: Uint32Array, bytes: Buffer, large: any, i: number}>} */
     this._batches = []
     /** @type {any} The Duplex of the current connection, with a streamBuilder. */
@@ -137,20 +160,13 @@ class MqttClient extends EventEmitter {
     // each: they are reported only while someone listens.
     this._observe = { sent: false, received: false }
     this._flushQueued = false
-    this._flushWrites = () => {
-      this._flushQueued = false
-      if (this._h) fast.clientFlush(this._h)
-    }
-    this.on('newListener', (event) => this._updateObserve(event, 1))
-    this.on('removeListener', (event) => this._updateObserve(event, 0))
+    // Functions shared by all clients (`this` is the client): thousands of clients in one
+    // process would each hold their own closures otherwise.
+    this.on('newListener', onNewListener)
+    this.on('removeListener', onRemoveListener)
     // As MQTT.js, the client's own 'close' listener comes first: it sets up the reconnect
     // (emitting 'offline') before the application's listeners run.
-    this.on('close', () => {
-      this.connected = false
-      clearTimeout(this.connackTimer)
-      this._destroyKeepaliveManager()
-      this._setupReconnect()
-    })
+    this.on('close', onClose)
     if (!o.manualConnect) this.connect()
   }
 
@@ -209,18 +225,16 @@ class MqttClient extends EventEmitter {
       this.end(() => this.emit('error', new Error('Packet has no Authentication Method')))
       return this
     }
-    const b = this._builder
+    const b = sharedTape
     const connect = this._connectPacket()
     writePacket(b, connect, { protocolVersion: o.protocolVersion })
-    // As MQTT.js, which writes the CONNECT within connect(): reported now.
-    if (this.listenerCount('packetsend') > 0) this.emit('packetsend', connect)
     // MQTT 5 enhanced authentication: an AUTH goes right after each CONNECT (a second tape
     // record); the broker's AUTH packets go to handleAuth (handlers/auth.js).
     this._authenticationMethod = o.protocolVersion === 5 ? o.properties?.authenticationMethod : undefined
+    let auth
     if (this._authenticationMethod && o.authPacket && typeof o.authPacket === 'object') {
-      const auth = { cmd: 'auth', reasonCode: 0, ...o.authPacket }
+      auth = { cmd: 'auth', reasonCode: 0, ...o.authPacket }
       writePacket(b, auth, { protocolVersion: 5 }, true)
-      this.emit('packetsend', auth)
     }
     // As MQTT.js, the connect timeout is a JS timer (programs' fake timers drive it); the
     // native core's own deadline, a little later, covers a blocked event loop.
@@ -231,9 +245,13 @@ class MqttClient extends EventEmitter {
       // The session carries on (in-flight flows, packet ids); only the CONNECT and the
       // server are new.
       nat.reconnect(server.host, server.port, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
-      return this
+    } else {
+      this._startNative(server, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
     }
-    this._startNative(server, b)
+    // As MQTT.js, which writes the CONNECT within connect(): reported now (after the
+    // shared tape has been used, as a listener may send on another client).
+    if (this.listenerCount('packetsend') > 0) this.emit('packetsend', connect)
+    if (auth) this.emit('packetsend', auth)
     return this
   }
 
@@ -256,8 +274,11 @@ class MqttClient extends EventEmitter {
     }
   }
 
-  /** @param {{host: string, port: number}} server @param {any} b the CONNECT's tape */
-  _startNative (server, b) {
+  /**
+   * @param {{host: string, port: number}} server
+   * @param {Uint32Array} tape @param {Buffer} data the CONNECT's tape record
+   */
+  _startNative (server, tape, data) {
     const o = this.options
     this._native = new native.NativeClient({
       host: server.host,
@@ -279,7 +300,7 @@ class MqttClient extends EventEmitter {
       unixPath: o.unixSocket ? String(o.path || '') : undefined,
       jsStream: typeof this.streamBuilder === 'function',
       appReconnects: true
-    }, b.t.subarray(0, b.n), b.data.subarray(0, b.pos))
+    }, tape, data)
     const nat = this._native
     this._h = nat.handle()
     nat.observe(this._observe.sent, this._observe.received)
@@ -312,7 +333,7 @@ class MqttClient extends EventEmitter {
    */
   _restoreStored (nat, done) {
     const store = this.outgoingStore
-    if (store instanceof Store && store._inflights.size === 0) return done()
+    if (store instanceof Store && store._isEmpty()) return done()
     let finished = false
     const finish = () => { if (!finished) { finished = true; done() } }
     let stream
@@ -338,7 +359,7 @@ class MqttClient extends EventEmitter {
     // client still waits for (after end() then reconnect()) keeps its callback.
     if (!id || (packet.cmd !== 'publish' && packet.cmd !== 'pubrel')) return
     if (packet.cmd === 'publish' && !(packet.qos > 0)) return
-    const b = this._builder
+    const b = sharedTape
     let restored = false
     try {
       const payload = writePacket(b, packet, this.options)
@@ -529,7 +550,7 @@ class MqttClient extends EventEmitter {
       stream.emit('close')
     }
     this._flushVolatile()
-    this._aliasRecv.clear()
+    this._aliasRecv = null
     const attempts = this._attempts
     this.emit('close')
     if (this._endWaiting) {
@@ -633,7 +654,7 @@ class MqttClient extends EventEmitter {
    * @param {any} packet @param {boolean} [noFlush]
    */
   _send (packet, noFlush = false) {
-    const b = this._builder
+    const b = sharedTape
     const payload = writePacket(b, packet, this.options)
     const id = fast.clientSend(this._h, b.t.subarray(0, b.n), b.data.subarray(0, b.pos), payload || EMPTY)
     if (!noFlush) this._scheduleFlush()
@@ -645,7 +666,7 @@ class MqttClient extends EventEmitter {
   _scheduleFlush () {
     if (this._flushQueued) return
     this._flushQueued = true
-    process.nextTick(this._flushWrites)
+    process.nextTick(flushWrites, this)
   }
 
   /**

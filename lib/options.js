@@ -62,14 +62,24 @@ function parseOptions (brokerUrl, opts) {
     brokerUrl = ''
   }
   opts = opts || {}
-  if (brokerUrl && typeof brokerUrl === 'string') {
+  const fromUrl = !!brokerUrl && typeof brokerUrl === 'string'
+  if (fromUrl) {
     opts = { ...parseUrl(brokerUrl), ...opts }
     if (!opts.protocol) throw new Error('Missing protocol')
     opts.protocol = opts.protocol.replace(/:$/, '')
   }
   opts.unixSocket = opts.unixSocket || !!opts.protocol?.includes('+unix')
   if (opts.unixSocket) opts.protocol = opts.protocol.replace('+unix', '')
-  else if (!opts.protocol?.startsWith('ws') && !opts.protocol?.startsWith('wx')) delete opts.path
+  else if (!opts.protocol?.startsWith('ws') && !opts.protocol?.startsWith('wx')) {
+    if (fromUrl) {
+      // The object is ours: made again without `path` rather than deleting it, which
+      // would turn it into a dictionary (~700 bytes more per client, kept for its life).
+      const { path, ...rest } = opts
+      opts = rest
+    } else if ('path' in opts) {
+      delete opts.path
+    }
+  }
   parseAuthOptions(opts)
   if (opts.query && typeof opts.query.clientId === 'string') opts.clientId = opts.query.clientId
   if (opts.unixSocket) opts.socksProxy = undefined

@@ -6,14 +6,24 @@
 
 const { Readable } = require('node:stream')
 
+const NONE = new Map()
+
 class Store {
   /** @param {any} [options] */
   constructor (options) {
     // As MQTT.js: `clean` (default true) makes close() forget the packets.
     this.options = { clean: true, ...(options || {}) }
-    /** @type {Map<number, any>} */
-    this._inflights = new Map()
+    /** @type {Map<number, any> | null} Made at the first packet: every client has two
+     * stores, and thousands of idle clients would each keep two empty maps. */
+    this._map = null
   }
+
+  /** MQTT.js's map of packets by messageId (its tests read it). */
+  get _inflights () { return (this._map ??= new Map()) }
+  set _inflights (map) { this._map = map }
+
+  /** No packet is stored. */
+  _isEmpty () { return !this._map || this._map.size === 0 }
 
   /** @param {any} packet @param {Function} [cb] */
   put (packet, cb) {
@@ -24,7 +34,7 @@ class Store {
 
   /** A readable stream (object mode) of every stored packet, in insertion order. */
   createStream () {
-    const it = this._inflights.values()
+    const it = (this._map || NONE).values()
     let destroyed = false
     const stream = new Readable({
       objectMode: true,
@@ -43,7 +53,7 @@ class Store {
 
   /** @param {any} packet @param {Function} cb */
   del (packet, cb) {
-    const found = this._inflights.get(packet.messageId)
+    const found = this._map?.get(packet.messageId)
     if (found) {
       this._inflights.delete(packet.messageId)
       cb(null, found)
@@ -55,7 +65,7 @@ class Store {
 
   /** @param {any} packet @param {Function} cb */
   get (packet, cb) {
-    const found = this._inflights.get(packet.messageId)
+    const found = this._map?.get(packet.messageId)
     if (found) cb(null, found)
     else if (cb) cb(new Error('missing packet'))
     return this
@@ -63,7 +73,7 @@ class Store {
 
   /** @param {Function} [cb] */
   close (cb) {
-    if (this.options.clean) this._inflights.clear()
+    if (this.options.clean) this._map?.clear()
     if (cb) cb()
   }
 }

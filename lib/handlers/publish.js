@@ -18,8 +18,8 @@ function handlePublish (client, packet) {
   if (alias !== undefined && client.options.protocolVersion === 5) {
     // As MQTT.js: the event gets the topic the alias stands for, the packet stays as
     // received (topic ''); the native session has checked the alias already.
-    if (topic === '') topic = client._aliasRecv.get(alias) ?? ''
-    else client._aliasRecv.set(alias, topic)
+    if (topic === '') topic = client._aliasRecv?.get(alias) ?? ''
+    else (client._aliasRecv ??= new Map()).set(alias, topic)
   }
   if (qos === 0) {
     client.emit('message', topic, payload, packet)
