@@ -346,7 +346,9 @@ unsafe extern "C" fn on_teardown(_arg: *mut c_void) {
     // Nothing may call the function from here on; then it goes.
     if let Some(t) = local.ready.close() {
         // SAFETY: taken out of the ready list under its lock: no other thread uses it.
-        unsafe { sys::napi_release_threadsafe_function(t.0, sys::ThreadsafeFunctionReleaseMode::abort) };
+        unsafe {
+            sys::napi_release_threadsafe_function(t.0, sys::ThreadsafeFunctionReleaseMode::abort)
+        };
     }
     for (_, h) in local.hosts {
         // SAFETY: made on this environment, which is still alive during its clean-up hooks.
