@@ -11,7 +11,7 @@ use napi::bindgen_prelude::Buffer;
 use napi::Env;
 use napi_derive::napi;
 
-use super::client_calls::{register, unregister, Core};
+use super::client_calls::{core, register, unregister, Core};
 use super::client_tape::{read_owned, session_error};
 use super::env_hook::EnvHook;
 use super::error::{invalid_arg, Code, JsError};
@@ -325,17 +325,12 @@ impl NativeClient {
             )
         })?;
         let session = Session::new(so, Instant::now());
-        let mut made = None;
-        let handle = register(|handle| {
-            let shared = Shared::new(session, Box::new(move || ready.announce(handle)));
-            made = Some(shared.clone());
-            Core {
-                shared,
-                version,
-                auto_alias,
-            }
+        let handle = register(|handle| Core {
+            shared: Shared::new(session, Box::new(move || ready.announce(handle))),
+            version,
+            auto_alias,
         });
-        let shared = made.expect("register calls make");
+        let shared = core(handle)?.shared.clone();
         Ok(NativeClient {
             handle,
             shared,
