@@ -190,8 +190,9 @@ test('nativeKeepalive (an extension): no JS keepalive timer, the native core pin
       conn.send({ cmd: 'pingresp' })
     }
   })
+  let c
   try {
-    const c = mqtt.connect(`mqtt://127.0.0.1:${fb.port}`, { keepalive: 1, reconnectPeriod: 100, nativeKeepalive: true })
+    c = mqtt.connect(`mqtt://127.0.0.1:${fb.port}`, { keepalive: 1, reconnectPeriod: 100, nativeKeepalive: true })
     await withTimeout(once(c, 'connect'), 5000, 'connect')
     assert.strictEqual(c.keepaliveManager, null)
     // Answered pings keep it up.
@@ -206,8 +207,8 @@ test('nativeKeepalive (an extension): no JS keepalive timer, the native core pin
     assert.ok(took >= 1400 && took < 3000, `dropped ${took} ms after the last PINGRESP`)
     await withTimeout(once(c, 'connect'), 5000, 'reconnect')
     assert.strictEqual(fb.connections.length, 2)
-    c.end(true)
   } finally {
+    c?.end(true)
     await fb.close()
   }
 })
@@ -291,13 +292,16 @@ test('a JS event loop blocked for six keepalives does not lose the connection', 
   c.on('close', () => { closed = true; seen.push(`close at ${Date.now() - start} ms`) })
   c.on('error', (e) => seen.push(`error at ${Date.now() - start} ms: ${e.message}`))
   c.on('disconnect', (p) => seen.push(`DISCONNECT at ${Date.now() - start} ms: ${p.reasonCode}`))
-  const until = Date.now() + 6000
-  while (Date.now() < until) { /* block the event loop */ }
-  await sleep(300)
-  assert.strictEqual(closed, false, seen.join('; '))
-  assert.strictEqual(c.connected, true)
-  await c.publishAsync('blocked/t', 'still here', { qos: 1 })
-  await c.endAsync()
+  try {
+    const until = Date.now() + 6000
+    while (Date.now() < until) { /* block the event loop */ }
+    await sleep(300)
+    assert.strictEqual(closed, false, seen.join('; '))
+    assert.strictEqual(c.connected, true)
+    await c.publishAsync('blocked/t', 'still here', { qos: 1 })
+  } finally {
+    await c.endAsync(true)
+  }
 })
 
 test('QoS 1 publishes made while the broker is away are delivered after reconnecting', async () => {
