@@ -54,6 +54,13 @@ const sharedTape = new TapeBuilder()
 /** MQTT.js's default `customHandleAcks`: every message accepted (reason code 0). @param {any[]} args */
 const acceptMessage = (...args) => args[3](null, 0)
 
+/** The client's listener table (`_events`): an object whose prototype has no prototype, as
+ * EventEmitter once made it. EventEmitter's own `{ __proto__: null }` is a V8 dictionary
+ * (~270 B); this one keeps fast properties while listeners are only added (~1/3 of it),
+ * and reads the same (no inherited names). */
+function ListenerTable () {}
+ListenerTable.prototype = Object.create(null)
+
 /** @this {any} @param {string | symbol} event */
 function onNewListener (event) { this._updateObserve(event, 1) }
 /** @this {any} @param {string | symbol} event */
@@ -84,6 +91,7 @@ class MqttClient extends EventEmitter {
    */
   constructor (streamBuilder, options) {
     super()
+    this._events = new ListenerTable()
     // As MQTT.js: the options object given is the one kept, defaults written into it; it
     // is read again at every (re)connect (a rotated password, a new will, reconnectPeriod).
     this.options = options || {}
@@ -94,7 +102,6 @@ class MqttClient extends EventEmitter {
       if (o[k] === undefined) o[k] = /** @type {any} */ (DEFAULTS)[k]
     }
     this.log = typeof o.log === 'function' ? o.log : noop
-    this.noop = (/** @type {any} */ err) => { if (err) this.log('noop ::', err) }
     o.clientId = typeof o.clientId === 'string' ? o.clientId : defaultId()
     o.customHandleAcks = o.protocolVersion === 5 && o.customHandleAcks
       ? o.customHandleAcks
@@ -133,7 +140,9 @@ class MqttClient extends EventEmitter {
     this._native = null
     /** Handle of the native client for the per-message calls (native.client*). */
     this._h = 0
-    this.stream = new NativeStream(this)
+    /** @type {any} client.stream: a JS Duplex the client was given, or the NativeStream standing for a
+     * native connection, made when a program first reads `client.stream` (most never do). */
+    this._stream = null
     /** @type {Array<{t: Uint32Array, bytes: Buffer, large: any, i: number}>} */
     this._batches = []
     /** @type {any} The Duplex of the current connection, with a streamBuilder. */
@@ -385,6 +394,24 @@ class MqttClient extends EventEmitter {
   }
   _runBatches () { runBatches(this) }
 
+  /** MQTT.js's default callback, bound to this client: made at its first use (an idle
+   * client never needs one). */
+  get noop () {
+    const f = (/** @type {any} */ err) => { if (err) this.log('noop ::', err) }
+    this.noop = f
+    return f
+  }
+
+  set noop (f) { Object.defineProperty(this, 'noop', { value: f, writable: true, configurable: true, enumerable: true }) }
+
+  /** The connection's stream, as MQTT.js's `client.stream`. */
+  get stream () {
+    this._stream ??= new NativeStream(this)
+    return this._stream
+  }
+
+  set stream (s) { this._stream = s }
+
 
   /** The keepalive in force (seconds): the broker's Server Keep Alive while connected (MQTT 5), else the option. */
   get keepalive () {
@@ -543,9 +570,9 @@ class MqttClient extends EventEmitter {
   _onClose () {
     // client.stream stands for the connection: it closes with it, and the next
     // connection gets a fresh one, as MQTT.js builds a new stream per connection.
-    const stream = this.stream
+    const stream = this._stream
     if (stream instanceof NativeStream) {
-      this.stream = new NativeStream(this)
+      this._stream = null
       stream.destroyed = true
       stream.emit('close')
     }
