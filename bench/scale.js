@@ -3,7 +3,8 @@
 // Thousands of idle clients in one process, against Mosquitto on loopback: for N = 1,000,
 // 5,000 and 15,000 (BENCH_SCALE_N to change), mqtt-napi and MQTT.js alternating, each run
 // a fresh worker process and a fresh broker: time to connect all (with the broker's CPU
-// share meanwhile), RSS and V8 heap per connected idle client after GC, CPU per client per
+// share meanwhile), RSS and V8 heap per connected idle client after GC (RSS also at the end of
+// the idle window, when V8 has shrunk what the connect burst grew), CPU per client per
 // keepalive interval (the main thread's and the whole process's, and the kernel's share of
 // it: socket writes and reads, epoll, timers), and the time until every
 // client noticed a broker restart and connected again (reconnectPeriod 1 s for both), with
@@ -96,6 +97,7 @@ async function main () {
     ['time to connect all', (o) => o.connected.seconds, fmt.ms],
     ['Mosquitto busy while they connect', (o) => o.brokerBusy, fmt.pct],
     ['RSS per idle client (after GC)', (o) => o.idle.perClient, fmt.kib],
+    [`... the same after ${KEEPALIVE * INTERVALS} s idle`, (o) => o.idle.idleRss, fmt.kib],
     ['V8 heap per idle client', (o) => o.idle.heapPerClient, fmt.kib],
     ['C heap per idle client', (o) => o.idle.cHeapPerClient, fmt.kib],
     [`CPU per client per keepalive (${KEEPALIVE} s), JS thread`, (o) => o.idle.mainUs, fmt.us],

@@ -317,7 +317,11 @@ function scale () {
         const u = process.cpuUsage(all0)
         const all = (u.user + u.system) / 1e6
         const per = (x) => (x / n / intervals) * 1e6 // microseconds per client per interval
-        line({ phase: 'idle', perClient, heapPerClient: (mem.heapUsed - heap0) / n, cHeapPerClient: (cHeap() - c0) / n, mainUs: per(main), totalUs: per(all), systemUs: per(u.system / 1e6) })
+        // RSS again at the end of the idle window: by then V8 has usually shrunk the young
+        // generation the connect burst grew (a fixed cost, not a per-client one).
+        global.gc?.()
+        const idleRss = (process.memoryUsage().rss - rss0) / n
+        line({ phase: 'idle', perClient, idleRss, heapPerClient: (mem.heapUsed - heap0) / n, cHeapPerClient: (cHeap() - c0) / n, mainUs: per(main), totalUs: per(all), systemUs: per(u.system / 1e6) })
         phase = 'restart'
         line({ phase: 'restart' })
       }, ms)

@@ -503,23 +503,3 @@ impl Shared {
 pub(super) fn backlogged(g: &Inner) -> bool {
     g.events.list.len() >= MAX_PENDING_EVENTS || g.events.pending_bytes >= MAX_PENDING_BYTES
 }
-
-#[cfg(test)]
-mod sizes_tmp {
-    #[test]
-    fn print_sizes() {
-        use std::mem::size_of;
-        eprintln!("Shared {}", size_of::<super::Shared>());
-        eprintln!("Inner {}", size_of::<super::Inner>());
-        eprintln!("Session {}", size_of::<crate::session::Session>());
-        eprintln!("Options {}", size_of::<crate::session::Options>());
-        eprintln!("Connect {}", size_of::<crate::codec::Connect>());
-        eprintln!("WriteQueue {}", size_of::<super::WriteQueue>());
-        eprintln!("EventQueue {}", size_of::<super::EventQueue>());
-        eprintln!("Reader {}", size_of::<super::Reader>());
-        eprintln!("Stop {}", size_of::<super::Stop>());
-        eprintln!("AppRead {}", size_of::<super::AppRead>());
-        eprintln!("Notify {}", size_of::<tokio::sync::Notify>());
-        eprintln!("Config {}", size_of::<crate::driver::client::Config>());
-    }
-}

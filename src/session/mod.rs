@@ -12,7 +12,9 @@
 //! incoming QoS 2 message is handed over for delivery on PUBREL ([`Event::PubRel`]), and a
 //! repeated PUBLISH for an id awaiting PUBREL is answered without a second delivery.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::time::{Duration, Instant};
 
 use crate::codec::{
@@ -227,11 +229,11 @@ pub struct Session {
     ids: PacketIds,
     /// In-flight flows in the order they started; resent in this order [MQTT-4.6.0-1].
     order: VecDeque<u16>,
-    outgoing: HashMap<u16, Outgoing>,
+    outgoing: FxHashMap<u16, Outgoing>,
     /// Incoming QoS 2 ids whose PUBREC was sent and whose PUBREL has not come.
-    incoming_qos2: HashSet<u16>,
+    incoming_qos2: FxHashSet<u16>,
     /// Incoming QoS 2 ids delivered to the application and not acknowledged yet.
-    incoming_qos2_pending: HashSet<u16>,
+    incoming_qos2_pending: FxHashSet<u16>,
     /// What waits for a connection besides the stored flows, in call order, as MQTT.js's
     /// offline queue: QoS 0 publishes, and subscribes and unsubscribes (by packet id).
     offline: VecDeque<Queued>,
@@ -253,7 +255,7 @@ pub struct Session {
     /// many QoS 1/2 PUBLISH flows may be unacknowledged at once [MQTT-3.3.4-7].
     send_quota: u16,
     /// QoS 1/2 flows written on this connection and not completed (they use the quota).
-    in_quota: HashSet<u16>,
+    in_quota: FxHashSet<u16>,
     /// QoS 1/2 PUBLISH flows waiting for room in the quota, in order.
     held: VecDeque<u16>,
     /// Flows restored from the application's store; they stay ahead of newer flows.
@@ -282,9 +284,9 @@ impl Session {
             state: State::Disconnected,
             ids,
             order: VecDeque::new(),
-            outgoing: HashMap::new(),
-            incoming_qos2: HashSet::new(),
-            incoming_qos2_pending: HashSet::new(),
+            outgoing: FxHashMap::default(),
+            incoming_qos2: FxHashSet::default(),
+            incoming_qos2_pending: FxHashSet::default(),
             offline: VecDeque::new(),
             subscriptions: Vec::new(),
             keepalive,
@@ -295,7 +297,7 @@ impl Session {
             resubscribe_pending: false,
             server_max_packet: None,
             send_quota: u16::MAX,
-            in_quota: HashSet::new(),
+            in_quota: FxHashSet::default(),
             held: VecDeque::new(),
             restored: 0,
             aliases,

@@ -29,17 +29,27 @@ pub enum AliasError {
 pub struct TopicAliases {
     /// Our Topic Alias Maximum (from CONNECT); 0 refuses incoming aliases.
     pub recv_max: u16,
-    recv: HashMap<u16, MqttStr>,
     /// The server's Topic Alias Maximum (from CONNACK).
     send_max: u16,
-    /// Outgoing aliases: topic by alias (index alias - 1) and when last used.
-    send: Vec<Option<(MqttStr, u64)>>,
-    by_topic: HashMap<MqttStr, u16>,
+    /// The tables, made at the first alias of a connection: most connections use none,
+    /// and thousands of clients in one process each have a session.
+    tables: Option<Box<Tables>>,
     tick: u64,
     /// MQTT.js `autoUseTopicAlias` / `autoAssignTopicAlias`.
     pub auto_use: bool,
     /// See `auto_use`.
     pub auto_assign: bool,
+}
+
+/// The aliases in use on a connection.
+#[derive(Debug, Default)]
+struct Tables {
+    /// Incoming: topic by alias.
+    recv: HashMap<u16, MqttStr>,
+    /// Outgoing aliases: topic by alias (index alias - 1) and when last used.
+    send: Vec<Option<(MqttStr, u64)>>,
+    /// Outgoing: alias by topic.
+    by_topic: HashMap<MqttStr, u16>,
 }
 
 impl TopicAliases {
@@ -55,9 +65,7 @@ impl TopicAliases {
 
     /// A new connection: forget every alias; `send_max` comes from the CONNACK.
     pub fn reset(&mut self, send_max: u16) {
-        self.recv.clear();
-        self.send.clear();
-        self.by_topic.clear();
+        self.tables = None;
         self.send_max = send_max;
     }
 
@@ -86,7 +94,11 @@ impl TopicAliases {
                     0x94,
                 ));
             }
-            if !self.recv.contains_key(&alias) {
+            if !self
+                .tables
+                .as_ref()
+                .is_some_and(|t| t.recv.contains_key(&alias))
+            {
                 return Err(Violation::new(
                     "3.3.2.3.4",
                     "Received unregistered Topic Alias",
@@ -103,7 +115,7 @@ impl TopicAliases {
                 0x94,
             ));
         } else {
-            self.recv.insert(alias, p.topic.clone());
+            self.tables_mut().recv.insert(alias, p.topic.clone());
         }
         Ok(())
     }
@@ -129,7 +141,8 @@ impl TopicAliases {
                 && !p.topic.is_empty()
                 && (self.auto_use || self.auto_assign) =>
             {
-                if let Some(&alias) = self.by_topic.get(&p.topic) {
+                let known = self.tables.as_ref().and_then(|t| t.by_topic.get(&p.topic));
+                if let Some(&alias) = known {
                     self.touch(alias);
                     let mut wire = p.clone();
                     wire.topic = MqttStr::default();
@@ -149,42 +162,60 @@ impl TopicAliases {
         }
     }
 
+    fn tables_mut(&mut self) -> &mut Tables {
+        self.tables.get_or_insert_with(Box::default)
+    }
+
     fn topic_of(&mut self, alias: u16) -> Option<MqttStr> {
-        let t = self.send.get(alias as usize - 1)?.as_ref()?.0.clone();
+        let t = self
+            .tables
+            .as_ref()?
+            .send
+            .get(alias as usize - 1)?
+            .as_ref()?
+            .0
+            .clone();
         self.touch(alias);
         Some(t)
     }
 
     fn touch(&mut self, alias: u16) {
         self.tick += 1;
-        if let Some(Some(e)) = self.send.get_mut(alias as usize - 1) {
-            e.1 = self.tick;
+        let tick = self.tick;
+        if let Some(Some(e)) = self
+            .tables
+            .as_mut()
+            .and_then(|t| t.send.get_mut(alias as usize - 1))
+        {
+            e.1 = tick;
         }
     }
 
     fn register(&mut self, alias: u16, topic: MqttStr) {
         let i = alias as usize - 1;
-        if self.send.len() <= i {
-            self.send.resize(i + 1, None);
+        let t = self.tables_mut();
+        if t.send.len() <= i {
+            t.send.resize(i + 1, None);
         }
-        if let Some((old, _)) = self.send[i].take() {
-            self.by_topic.remove(&old);
+        if let Some((old, _)) = t.send[i].take() {
+            t.by_topic.remove(&old);
         }
-        self.by_topic.insert(topic.clone(), alias);
-        self.send[i] = Some((topic, 0));
+        t.by_topic.insert(topic.clone(), alias);
+        t.send[i] = Some((topic, 0));
         self.touch(alias);
     }
 
     /// A free alias if there is one, else the one used least recently.
     fn least_recently_used(&self) -> u16 {
-        if self.send.len() < self.send_max as usize {
-            if let Some(i) = self.send.iter().position(Option::is_none) {
+        let send = self.tables.as_ref().map_or(&[][..], |t| &t.send[..]);
+        if send.len() < self.send_max as usize {
+            if let Some(i) = send.iter().position(Option::is_none) {
                 return i as u16 + 1;
             }
-            return self.send.len() as u16 + 1;
+            return send.len() as u16 + 1;
         }
         let mut best = (u64::MAX, 1u16);
-        for (i, e) in self.send.iter().enumerate() {
+        for (i, e) in send.iter().enumerate() {
             match e {
                 None => return i as u16 + 1,
                 Some((_, t)) if *t < best.0 => best = (*t, i as u16 + 1),
