@@ -693,3 +693,39 @@ test('MQTT 5: the resubscription after a reconnect keeps each subscription\'s id
     await fb.close()
   }
 })
+
+test('UniqueMessageIdProvider: the lowest free id, never one in use, null when all 65,535 are taken (each allocation a word test: a walk over the ids in use took minutes for this)', { timeout: 30000 }, () => {
+  const p = new mqtt.UniqueMessageIdProvider()
+  assert.strictEqual(p.register(2), true)
+  assert.strictEqual(p.register(2), false)
+  assert.strictEqual(p.allocate(), 1)
+  assert.strictEqual(p.allocate(), 3)
+  assert.strictEqual(p.getLastAllocated(), 3)
+  p.deallocate(1)
+  assert.strictEqual(p.allocate(), 1)
+  p.clear()
+  for (let i = 1; i <= 65535; i++) assert.strictEqual(p.allocate(), i)
+  assert.strictEqual(p.allocate(), null)
+  p.deallocate(40000)
+  p.deallocate(33)
+  assert.strictEqual(p.allocate(), 33)
+  assert.strictEqual(p.allocate(), 40000)
+  assert.strictEqual(p.allocate(), null)
+  // Against a model, with ids freed at random.
+  const q = new mqtt.UniqueMessageIdProvider()
+  const used = new Set()
+  let seed = 7
+  const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  for (let k = 0; k < 20000; k++) {
+    if (rand(3) < 2) {
+      let expected = 1
+      while (used.has(expected)) expected++
+      assert.strictEqual(q.allocate(), expected)
+      used.add(expected)
+    } else {
+      const id = 1 + rand(300)
+      q.deallocate(id)
+      used.delete(id)
+    }
+  }
+})
