@@ -48,7 +48,7 @@ done
 new_app() {
   mkdir -p "$1"
   printf '{ "name": "app", "version": "1.0.0", "private": true }\n' >"$1/package.json"
-  cp scripts/release/roundtrip.js "$1/"
+  cp scripts/release/roundtrip.js scripts/release/runtimes.js "$1/"
 }
 
 echo "== install test: prebuilt binary, no cargo on PATH" >&2
@@ -69,6 +69,7 @@ new_app "$APP"
   [[ -f node_modules/mqtt-napi-linux-x64-gnu/mqtt-napi.linux-x64-gnu.node ]]
   if ls node_modules/mqtt/*.node 2>/dev/null; then echo "install test: the install built a binary" >&2; exit 1; fi
   node roundtrip.js "$PORT" | tee "$WORK/prebuilt.out"
+  node runtimes.js "$PORT"
 )
 grep -q "node_modules/mqtt-napi-linux-x64-gnu/mqtt-napi.linux-x64-gnu.node" "$WORK/prebuilt.out"
 
