@@ -1,8 +1,15 @@
 //! What every file of the driver shares, at the bottom of it: how a connection's failure is
 //! told to the application, and the socket type read on the application's thread.
 
+use std::future::Future;
+use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::{ready, Poll};
+
 #[cfg(unix)]
 use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::codec::DecodeError;
 use crate::session::SessionError;
@@ -103,10 +110,33 @@ pub struct ReadBuffer {
 }
 
 impl ReadBuffer {
-    /// The room a read gets at least (and an idle connection's first read).
+    /// The room a read gets at least, once data comes.
     pub const MIN: usize = 2 * 1024;
     /// The room a read gets at most, while data streams in.
     pub const MAX: usize = 64 * 1024;
+    /// The room of a read that waits while the buffer is let go (an idle connection): on
+    /// the stack, what came copied over, so that waiting holds no buffer.
+    pub const PROBE: usize = 512;
+
+    /// Whether the next read waits holding no buffer: nothing kept, data not streaming.
+    pub fn idle(&self) -> bool {
+        self.buf.capacity() == 0 && self.want <= Self::MIN
+    }
+
+    /// Waits for and reads what `rd` has: into the buffer's free room ([`Self::prepare`]),
+    /// or, idle, into the stack ([`Self::PROBE`]). Returns the bytes read and the room
+    /// offered, for [`Self::done`].
+    pub async fn read_from<R: AsyncRead + Unpin>(
+        &mut self,
+        rd: &mut R,
+    ) -> io::Result<(usize, usize)> {
+        if self.idle() {
+            Ok((probe(rd, &mut self.buf).await?, Self::PROBE))
+        } else {
+            let room = self.prepare();
+            Ok((rd.read_buf(&mut self.buf).await?, room))
+        }
+    }
 
     /// Room for the next read; returns how much there is.
     pub fn prepare(&mut self) -> usize {
@@ -130,6 +160,20 @@ impl ReadBuffer {
             }
         }
     }
+}
+
+/// One read of at most [`ReadBuffer::PROBE`] bytes into the stack, appended to `buf`.
+fn probe<'a, R: AsyncRead + Unpin>(
+    rd: &'a mut R,
+    buf: &'a mut bytes::BytesMut,
+) -> impl Future<Output = io::Result<usize>> + 'a {
+    std::future::poll_fn(move |cx| {
+        let mut stack = [MaybeUninit::<u8>::uninit(); ReadBuffer::PROBE];
+        let mut room = ReadBuf::uninit(&mut stack);
+        ready!(Pin::new(&mut *rd).poll_read(cx, &mut room))?;
+        buf.extend_from_slice(room.filled());
+        Poll::Ready(Ok(room.filled().len()))
+    })
 }
 
 #[cfg(test)]
@@ -161,6 +205,63 @@ mod read_buffer_tests {
         assert_eq!(b.buf.capacity(), 0, "nothing held until the next read");
         read(&mut b, 2, 0); // a PINGRESP
         assert_eq!(b.buf.capacity(), 0);
+    }
+
+    /// A reader that gives `data` in pieces as large as the room it is offered, and
+    /// records each room.
+    struct Offered {
+        data: Vec<u8>,
+        rooms: Vec<usize>,
+    }
+
+    impl tokio::io::AsyncRead for Offered {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            self.rooms.push(buf.remaining());
+            let n = buf.remaining().min(self.data.len());
+            let head: Vec<u8> = self.data.drain(..n).collect();
+            buf.put_slice(&head);
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_waits_on_the_stack_not_on_a_buffer() {
+        let mut b = ReadBuffer::default();
+        let mut rd = Offered {
+            data: vec![],
+            rooms: vec![],
+        };
+        // A CONNACK, then a PINGRESP: each read offered the stack's room, none a buffer's.
+        for (want, segment) in [(4, vec![0x20, 2, 0, 0]), (2, vec![0xd0, 0])] {
+            rd.data = segment;
+            let (n, room) = b.read_from(&mut rd).await.unwrap();
+            assert_eq!((n, room), (want, ReadBuffer::PROBE));
+            let _packet = b.buf.split_to(n).freeze();
+            b.done(n, room);
+            assert_eq!(b.buf.capacity(), 0, "nothing held until the next read");
+        }
+        assert_eq!(rd.rooms, [ReadBuffer::PROBE; 2]);
+        // Data streaming in: the stack's room fills, then reads go to a growing buffer.
+        rd.data = vec![7; 40_000];
+        let mut got = vec![];
+        while !rd.data.is_empty() {
+            let (n, room) = b.read_from(&mut rd).await.unwrap();
+            got.push(n);
+            b.buf.clear();
+            b.done(n, room);
+        }
+        assert_eq!(got.iter().sum::<usize>(), 40_000);
+        assert_eq!(rd.rooms[2], ReadBuffer::PROBE);
+        assert!(rd.rooms[3] > ReadBuffer::MIN, "{:?}", rd.rooms);
+        assert!(
+            rd.rooms.windows(2).skip(2).all(|w| w[1] >= w[0]),
+            "{:?}",
+            rd.rooms
+        );
     }
 
     #[test]
