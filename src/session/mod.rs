@@ -33,8 +33,9 @@ pub use topic_alias::{AliasError, TopicAliases};
 /// How the session behaves; MQTT.js option names in brackets.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The CONNECT to send on every connection (clientId, clean, keepalive, will...).
-    pub connect: Connect,
+    /// The CONNECT to send on every connection (clientId, clean, keepalive, will...). Boxed:
+    /// read once per connection, it would take 224 bytes of every client's session.
+    pub connect: Box<Connect>,
     /// MQTT 5 enhanced authentication: an AUTH sent right after each CONNECT [authPacket].
     pub connect_auth: Option<Auth>,
     /// Time allowed between opening the connection and CONNACK [connectTimeout].
@@ -63,7 +64,7 @@ impl Options {
     /// MQTT.js's defaults around the given CONNECT.
     pub fn new(connect: Connect) -> Self {
         Options {
-            connect,
+            connect: Box::new(connect),
             connect_auth: None,
             connect_timeout: Duration::from_secs(30),
             pings: PingPolicy::Traffic,
@@ -341,7 +342,7 @@ impl Session {
     /// reconnect: a rotated password, a new will). The protocol level stays the session's.
     pub fn set_connect(&mut self, mut connect: Connect, auth: Option<Auth>) {
         connect.level = self.version;
-        self.opts.connect = connect;
+        *self.opts.connect = connect;
         self.opts.connect_auth = auth;
     }
 
@@ -356,7 +357,7 @@ impl Session {
         self.state = State::Connecting {
             deadline: now + self.opts.connect_timeout,
         };
-        self.send(Packet::Connect(Box::new(self.opts.connect.clone())), now);
+        self.send(Packet::Connect(self.opts.connect.clone()), now);
         if let Some(a) = &self.opts.connect_auth {
             self.send(Packet::Auth(a.clone()), now);
         }
