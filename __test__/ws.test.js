@@ -72,6 +72,23 @@ test('ws:// options form: path defaults to / (as MQTT.js); MQTT 3.1 offers the m
   }
 })
 
+test('client.stream.url is the WebSocket URL of the connection (as MQTT.js\'s WebSocket stream); servers rotate it', async () => {
+  const a = await wsRelay()
+  const b = await wsRelay()
+  const c = mqtt.connect({ protocol: 'ws', servers: [{ host: '127.0.0.1', port: a.port }, { host: '127.0.0.1', port: b.port, protocol: 'ws' }], path: '/mqtt', reconnectPeriod: 50 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    assert.strictEqual(c.stream.url, `ws://127.0.0.1:${a.port}/mqtt`)
+    await a.close()
+    c.stream.destroy()
+    await withTimeout(once(c, 'connect'), 5000, 'reconnect to the second server')
+    assert.strictEqual(c.stream.url, `ws://127.0.0.1:${b.port}/mqtt`)
+  } finally {
+    await c.endAsync()
+    await b.close()
+  }
+})
+
 test('wss:// with the TLS options (ca, servername)', async () => {
   const certs = makeCerts()
   const r = await wsRelay({ key: certs.key, cert: certs.cert })

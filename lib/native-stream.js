@@ -5,6 +5,7 @@
 // socket (addresses, destroy, end, 'close'), standing for the current connection.
 
 const { EventEmitter } = require('node:events')
+const { wsUrl } = require('./transport-options')
 
 /** Stands for the connection as MQTT.js's `client.stream`: destroy() or end() drops it. */
 class NativeStream extends EventEmitter {
@@ -45,6 +46,9 @@ class NativeStream extends EventEmitter {
     const a = this._address(2)
     return a === undefined ? undefined : (String(a).includes(':') ? 'IPv6' : 'IPv4')
   }
+
+  /** Over WebSocket, the connection's URL, as MQTT.js's WebSocket stream has it. */
+  get url () { return wsUrl(this._client.options) }
 
   /** Nagle is always off on these sockets (TCP_NODELAY). */
   setNoDelay () { return this }

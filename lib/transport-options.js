@@ -158,6 +158,18 @@ function nodeTlsBuilder (o) {
 }
 
 /**
+ * The URL MQTT.js makes for a WebSocket connection (before `transformWsUrl`), from the
+ * options of the current attempt; undefined for other protocols.
+ * @param {any} o client options
+ * @returns {string | undefined}
+ */
+function wsUrl (o) {
+  if (o.protocol !== 'ws' && o.protocol !== 'wss') return undefined
+  const host = o.hostname || o.host || 'localhost'
+  return `${o.protocol}://${host.includes(':') ? `[${host}]` : host}:${o.port}${typeof o.path === 'string' && o.path ? o.path : '/'}`
+}
+
+/**
  * MQTT.js's `transformWsUrl(url, options, client)` and `createWebsocket(url, subprotocols,
  * options)` are called before every connection, so those connections are opened in JS: a builder over the `ws` package (what MQTT.js itself
  * uses), whose Duplex then carries the native session like any custom stream.
@@ -176,7 +188,7 @@ function transformedWsBuilder (o) {
   }
   return (client) => {
     const host = o.hostname || o.host || 'localhost'
-    const base = `${o.protocol}://${host.includes(':') ? `[${host}]` : host}:${o.port}${typeof o.path === 'string' && o.path ? o.path : '/'}`
+    const base = /** @type {string} */ (wsUrl(o))
     const url = typeof o.transformWsUrl === 'function' ? o.transformWsUrl(base, o, client) : base
     const t = o.protocol === 'wss' ? nodeTlsConnectOptions(o, host) : undefined
     const subprotocols = [o.protocolVersion === 3 ? 'mqttv3.1' : 'mqtt']
@@ -243,4 +255,4 @@ function pickTls (t) {
   return out
 }
 
-module.exports = { socksOptions, tlsOptions, wsOptions, transformedWsBuilder, nodeTlsBuilder, TLS_PROTOCOLS }
+module.exports = { socksOptions, tlsOptions, wsOptions, wsUrl, transformedWsBuilder, nodeTlsBuilder, TLS_PROTOCOLS }
