@@ -79,11 +79,16 @@ impl Shared {
     /// socket for the writer, and the connection's id.
     pub(super) fn begin_app_read(
         &self,
-        sock: AppSocket,
+        tcp: TcpStream,
         decoder: Decoder,
         tls: Option<Arc<AppTls>>,
     ) -> io::Result<(Arc<AppSocket>, u64)> {
-        let sock = Arc::new(sock);
+        let std = tcp.into_std()?;
+        // SAFETY: a std TcpStream owns its descriptor, open until the stream is dropped,
+        // which only the AsyncFd can do from here on.
+        let fd = unsafe { AsyncFd::register_with_interest(std, Interest::WRITABLE) }
+            .map_err(|e| e.into_parts().1)?;
+        let sock = Arc::new(fd);
         let mut g = self.lock();
         g.reader.app_id += 1;
         let id = g.reader.app_id;
@@ -290,16 +295,6 @@ impl Shared {
             }
         }
     }
-}
-
-/// A tokio stream as a socket for the application's thread to read: registered with tokio
-/// again, for writability only.
-pub(super) fn app_socket(tcp: TcpStream) -> io::Result<AppSocket> {
-    let std = tcp.into_std()?;
-    // SAFETY: a std TcpStream owns its descriptor, open until the stream is dropped, which
-    // only the AsyncFd can do from here on.
-    unsafe { AsyncFd::register_with_interest(std, Interest::WRITABLE) }
-        .map_err(|e| e.into_parts().1)
 }
 
 /// The socket under a second descriptor, registered with tokio for readability: what the

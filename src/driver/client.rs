@@ -27,7 +27,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::ClientConfig;
 
 #[cfg(unix)]
-use super::app_read::{app_socket, watch_readable, AppReadOutcome};
+use super::app_read::{watch_readable, AppReadOutcome};
 #[cfg(unix)]
 use super::app_tls::AppTls;
 #[cfg(unix)]
@@ -82,7 +82,7 @@ pub struct TlsSetup {
 
 /// An open connection, before the driver splits it.
 enum Opened {
-    Tcp(Tcp),
+    Tcp(TcpStream),
     /// Boxed: the TLS state is large, and only the connection's heap should hold it.
     Tls(Box<TlsStream<TcpStream>>),
     Other(Stream),
@@ -122,9 +122,9 @@ async fn open(
             None => transport::tcp::connect(host, port).await,
         }
         .map_err(Failure::from)?;
-        note_addresses(shared, tcp.local_addr(), tcp.peer_addr());
+        note_addresses(shared, &tcp);
         match tls {
-            None if cfg.ws.is_none() => return Ok(Opened::Tcp(Tcp::Tokio(tcp))),
+            None if cfg.ws.is_none() => return Ok(Opened::Tcp(tcp)),
             None => Box::new(tcp),
             Some(t) => {
                 let name = tls::server_name(t.servername.as_deref(), host)?;
@@ -144,42 +144,18 @@ async fn open(
     }
 }
 
-/// A plain TCP connection as opened.
-enum Tcp {
-    /// A tokio stream, for the I/O task to read.
-    Tokio(TcpStream),
-    /// Registered with tokio for writability only, for the application's thread to read
-    /// (see [`super::app_read`]).
-    #[cfg(unix)]
-    App(AppSocket),
-}
-
-/// Opens plain TCP, the common case, without [`open`]'s state for the other transports;
-/// ready for the thread that will read it.
+/// Opens plain TCP, the common case, without [`open`]'s state for the other transports.
 async fn open_tcp(shared: &Shared, host: &str, port: u16) -> Result<Opened, Failure> {
-    #[cfg(unix)]
-    if shared.lock().reader.thread != ReadThread::Io {
-        let sock = transport::tcp::connect_writable(host, port)
-            .await
-            .map_err(Failure::from)?;
-        let tcp = sock.get_ref();
-        note_addresses(shared, tcp.local_addr(), tcp.peer_addr());
-        return Ok(Opened::Tcp(Tcp::App(sock)));
-    }
     let tcp = transport::tcp::connect(host, port)
         .await
         .map_err(Failure::from)?;
-    note_addresses(shared, tcp.local_addr(), tcp.peer_addr());
-    Ok(Opened::Tcp(Tcp::Tokio(tcp)))
+    note_addresses(shared, &tcp);
+    Ok(Opened::Tcp(tcp))
 }
 
 /// Keeps the connection's addresses for the application (`stream.localPort`...).
-fn note_addresses(
-    shared: &Shared,
-    local: std::io::Result<std::net::SocketAddr>,
-    peer: std::io::Result<std::net::SocketAddr>,
-) {
-    if let (Ok(local), Ok(peer)) = (local, peer) {
+fn note_addresses(shared: &Shared, tcp: &TcpStream) {
+    if let (Ok(local), Ok(peer)) = (tcp.local_addr(), tcp.peer_addr()) {
         shared.lock().addresses = Some((local, peer));
     }
 }
@@ -253,10 +229,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
                 shared.take_drop();
                 None
             }
-            Some(Ok(Ok(Opened::Tcp(tcp)))) => match tcp_connection(&shared, tcp, &cfg) {
-                Ok((rd, wr)) => connection(&shared, rd, wr, &cfg).await.err(),
-                Err(failure) => Some(failure),
-            },
+            Some(Ok(Ok(Opened::Tcp(stream)))) => tcp_connection(&shared, stream, &cfg).await.err(),
             Some(Ok(Ok(Opened::Tls(stream)))) => tls_connection(&shared, stream, &cfg).await.err(),
             Some(Ok(Ok(Opened::Other(stream)))) => {
                 let (rd, wr) = tokio::io::split(stream);
@@ -323,32 +296,20 @@ pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
 
 /// Runs a plain TCP connection: read on the application's thread when it watches sockets
 /// (see [`super::app_read`]), else by the I/O task; written directly (see [`writer`]).
-///
-/// Not async: it sets the connection up, and the caller awaits [`connection`] itself, so
-/// that the task does not hold the stream twice over (as an async fn's argument and local).
-fn tcp_connection(
+async fn tcp_connection(
     shared: &Arc<Shared>,
-    tcp: Tcp,
+    stream: TcpStream,
     cfg: &Config,
-) -> Result<(Reading<tokio::net::tcp::OwnedReadHalf>, Writer), Failure> {
+) -> Result<(), Failure> {
     #[cfg(unix)]
     if shared.lock().reader.thread != ReadThread::Io {
-        let sock = match tcp {
-            Tcp::Tokio(stream) => app_socket(stream).map_err(|e| io_failure(&e))?,
-            Tcp::App(sock) => sock,
-        };
-        return app_connection(shared, sock, None, cfg);
+        let (rd, wr) = app_connection(shared, stream, None, cfg)?;
+        return connection(shared, rd, wr, cfg).await;
     }
-    let stream = match tcp {
-        Tcp::Tokio(stream) => stream,
-        // The application stopped watching sockets since this one was opened.
-        #[cfg(unix)]
-        Tcp::App(sock) => TcpStream::from_std(sock.into_inner()).map_err(|e| io_failure(&e))?,
-    };
     let (rd, wr) = stream.into_split();
     let wr = Direct::Half(Arc::new(wr));
     shared.lock().write.direct = Some(wr.clone());
-    Ok((Reading::Task(rd), Writer::Direct(wr)))
+    connection(shared, Reading::Task(rd), Writer::Direct(wr), cfg).await
 }
 
 /// Runs a TLS connection (not WebSocket): read on the application's thread like plain TCP
@@ -361,8 +322,7 @@ async fn tls_connection(
     #[cfg(unix)]
     if shared.lock().reader.thread != ReadThread::Io {
         let (tcp, conn) = stream.into_inner();
-        let sock = app_socket(tcp).map_err(|e| io_failure(&e))?;
-        let (rd, wr) = app_connection(shared, sock, Some(Arc::new(AppTls::new(conn))), cfg)?;
+        let (rd, wr) = app_connection(shared, tcp, Some(Arc::new(AppTls::new(conn))), cfg)?;
         return connection(shared, rd, wr, cfg).await;
     }
     let stream: Stream = stream;
@@ -376,12 +336,12 @@ async fn tls_connection(
 #[cfg(unix)]
 fn app_connection(
     shared: &Arc<Shared>,
-    sock: AppSocket,
+    tcp: TcpStream,
     tls: Option<Arc<AppTls>>,
     cfg: &Config,
 ) -> Result<(Reading<tokio::net::tcp::OwnedReadHalf>, Writer), Failure> {
     let (sock, id) = shared
-        .begin_app_read(sock, decoder(shared, cfg), tls.clone())
+        .begin_app_read(tcp, decoder(shared, cfg), tls.clone())
         .map_err(|e| io_failure(&e))?;
     let wr = match tls {
         Some(tls) => Direct::AppTls(sock, tls),
