@@ -181,11 +181,13 @@ async fn within_timeout<F: Future<Output = Result<Opened, Failure>>>(
     let mut opening = pin!(tokio::time::timeout(timeout, open()));
     let mut woken = pin!(shared.wake.notified());
     std::future::poll_fn(|cx| {
-        if let Poll::Ready(r) = opening.as_mut().poll(cx) {
-            return Poll::Ready(Some(r));
-        }
+        // The wake first: an end or a dropped connection wins over an opening that finished
+        // in the same turn.
         if woken.as_mut().poll(cx).is_ready() {
             return Poll::Ready(None);
+        }
+        if let Poll::Ready(r) = opening.as_mut().poll(cx) {
+            return Poll::Ready(Some(r));
         }
         Poll::Pending
     })
@@ -221,6 +223,12 @@ pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
                 Box::pin(open(&shared, &host, *port, &cfg))
             })
             .await
+        };
+        // Ended while opening: the connection is not used (no CONNECT goes out for a client
+        // its program has ended, which a server would see as a client arriving).
+        let opened = match opened {
+            Some(Ok(Ok(_))) if shared.ending().0 => None,
+            o => o,
         };
         let failure = match opened {
             // Woken while opening: a dropped connection (the application's connect timeout)
