@@ -7,7 +7,12 @@ const assert = require('node:assert')
 
 const once = (emitter, event) => new Promise((resolve) => emitter.once(event, (...args) => resolve(args)))
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const withTimeout = (p, ms, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`timed out: ${what}`) })])
+const withTimeout = (p, ms, what) => {
+  let timer
+  const late = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms) })
+  // The timer goes with the race: a pending one would keep the test process alive after it.
+  return Promise.race([p, late]).finally(() => clearTimeout(timer))
+}
 
 /**
  * `c` publishes at QoS 1 and its connection drops at once: the PUBACK comes after the

@@ -30,6 +30,7 @@ use tokio_rustls::rustls::ClientConfig;
 use super::app_read::{watch_readable, AppReadOutcome};
 #[cfg(unix)]
 use super::app_tls::AppTls;
+use super::gate;
 #[cfg(unix)]
 use super::io::AppSocket;
 use super::io::{io_failure, now, Failure, ReadBuffer};
@@ -117,11 +118,12 @@ async fn open(
         let tcp = match &cfg.socks {
             Some(proxy) => {
                 let proxy = proxy.as_ref().map_err(Clone::clone)?;
-                transport::socks::connect(proxy, host, port).await
+                transport::socks::connect(proxy, host, port)
+                    .await
+                    .map_err(Failure::from)?
             }
-            None => transport::tcp::connect(host, port).await,
-        }
-        .map_err(Failure::from)?;
+            None => connect_tcp(shared, host, port).await?,
+        };
         note_addresses(shared, &tcp);
         match tls {
             None if cfg.ws.is_none() => return Ok(Opened::Tcp(tcp)),
@@ -146,11 +148,27 @@ async fn open(
 
 /// Opens plain TCP, the common case, without [`open`]'s state for the other transports.
 async fn open_tcp(shared: &Shared, host: &str, port: u16) -> Result<Opened, Failure> {
+    let tcp = connect_tcp(shared, host, port).await?;
+    note_addresses(shared, &tcp);
+    Ok(Opened::Tcp(tcp))
+}
+
+/// Opens TCP to the server once its gate lets the attempt start (see [`gate`]); the
+/// attempt's permit is kept with the session until its CONNACK or its end.
+async fn connect_tcp(shared: &Shared, host: &str, port: u16) -> Result<TcpStream, Failure> {
+    let ticket = match gate::gate(host, port) {
+        Some(g) => Some(g.enter().await),
+        None => None,
+    };
+    let started = Instant::now();
     let tcp = transport::tcp::connect(host, port)
         .await
         .map_err(Failure::from)?;
-    note_addresses(shared, &tcp);
-    Ok(Opened::Tcp(tcp))
+    if let Some(t) = ticket {
+        t.opened(started.elapsed());
+        shared.lock().opening = Some(t);
+    }
+    Ok(tcp)
 }
 
 /// Keeps the connection's addresses for the application (`stream.localPort`...).
@@ -258,6 +276,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
             g.write.direct = None;
             g.write.writing = false;
             g.addresses = None;
+            g.opening = None;
             g.session.handle_connection_lost();
             shared.discard_out(&mut g);
         }

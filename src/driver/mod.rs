@@ -7,6 +7,7 @@ pub mod app_read;
 pub mod app_tls;
 pub mod catch_panic;
 pub mod client;
+pub mod gate;
 pub mod io;
 pub mod js_stream;
 pub mod shared;

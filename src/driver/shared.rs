@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 
 #[cfg(unix)]
 use super::app_tls::AppTls;
+use super::gate::Ticket;
 #[cfg(unix)]
 use super::io::AppSocket;
 use super::io::{now, Failure, ReadBuffer};
@@ -123,6 +124,9 @@ pub struct Inner {
     pub(super) feed: Option<UnboundedSender<Feed>>,
     /// Local and remote address of the current TCP connection (Node's socket fields).
     pub(super) addresses: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
+    /// The connection attempt's permit at its server's gate, until the CONNACK (see
+    /// [`super::gate`]).
+    pub(super) opening: Option<Ticket>,
 }
 
 /// The write side: encoded packets for the writer, and the marks the application waits on.
@@ -226,6 +230,7 @@ impl Shared {
                 reader: Reader::default(),
                 feed: None,
                 addresses: None,
+                opening: None,
             }),
             writer: Notify::new(),
             wake: Notify::new(),
@@ -492,6 +497,11 @@ impl Shared {
                         g.events.list.push(ClientEvent::Received(p.clone()));
                     }
                     g.session.handle_packet(p, now).map_err(Failure::from)?;
+                    if g.opening.is_some() && g.session.is_connected() {
+                        if let Some(t) = g.opening.take() {
+                            t.connected();
+                        }
+                    }
                 }
                 Err(DecodeError::Incomplete { .. }) => return Ok(()),
                 Err(e) => return Err(e.into()),
