@@ -30,13 +30,16 @@ const KEEPALIVE = 5
 const INTERVALS = 2
 /** What runs: this package as MQTT.js programs get it, with the nativeKeepalive extension,
  * and with it reading every connection on the I/O thread; MQTT.js. */
-const VARIANTS = [
+const ALL_VARIANTS = [
   { name: 'mqtt-napi', impl: 'ours' },
   { name: '+ nativeKeepalive', impl: 'ours', nativeKeepalive: true },
   { name: '+ reads on the I/O thread', impl: 'ours-io', nativeKeepalive: true },
   { name: '+ reconnectJitter 0.5', impl: 'ours-io', nativeKeepalive: true, reconnectJitter: 0.5 },
   { name: 'MQTT.js', impl: 'mqtt' }
 ]
+/** BENCH_SCALE_VARIANTS=0,2 runs those of this package's only (MQTT.js always runs, last). */
+const picked = process.env.BENCH_SCALE_VARIANTS?.split(',').map(Number)
+const VARIANTS = picked ? ALL_VARIANTS.filter((v, i) => v.impl === 'mqtt' || picked.includes(i)) : ALL_VARIANTS
 const BROKER_CONF = ['max_connections -1', 'set_tcp_nodelay true']
 const worker = path.join(__dirname, 'worker.js')
 
