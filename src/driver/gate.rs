@@ -7,8 +7,9 @@
 //! together after the server restarted, took many times longer to connect that way than
 //! with fewer attempts in flight. So attempts to one server (TCP connect to CONNACK) pass a
 //! gate whose width adapts, as a TCP congestion window does, on the attempts' times:
-//! - it opens by one for each attempt answered about as fast as the fastest one seen, while
-//!   the width is in use (so a far server's bursts are not held back);
+//! - it opens by one for each attempt to a far server (2 ms or more away) answered within a
+//!   few round trips, while the width is in use (so a far server's bursts are not held back;
+//!   a near one is answered fast enough through the first width);
 //! - it closes by one for each attempt whose time says that many attempts queue at the
 //!   server ([`Window::QUEUED_MOST`]) - the queue that overflows;
 //! - it halves when a TCP connect took a SYN retransmission (a dropped SYN), once for the
@@ -60,6 +61,12 @@ impl Window {
     /// which it may open.
     pub const QUEUED_MOST: u32 = 48;
     pub const QUEUED_LEAST: u32 = 16;
+    /// The least round trip (fastest TCP connect) at which the width opens: below it, 64
+    /// attempts at a time of a few round trips each make thousands of connections a second.
+    const FAR: u64 = 2_000;
+    /// What an attempt may take beyond six round trips (TCP, TLS, WebSocket, CONNECT) and
+    /// still open the width.
+    const SLACK: u64 = 5_000;
     /// A TCP connect this much slower than the fastest had a SYN retransmitted (Linux's
     /// first retransmission comes after one second).
     const RETRANSMITTED: u64 = 900_000;
@@ -88,9 +95,17 @@ impl Window {
         // Of the attempts in flight, about this many wait at the server rather than travel
         // (TCP Vegas's estimate: in flight x (1 - fastest / this one)).
         let queued = u64::from(self.in_flight) * (took - fastest.min(took)) / took;
+        // The path's round trip (the fastest TCP connect): a server this close is answered
+        // fast enough through the first width, and an attempt taking more than a few round
+        // trips waited somewhere (at the server, or for the application's thread to read).
+        let path = self.fastest_open.map_or(0, |(f, _)| f);
+        let explained = path >= Self::FAR && took <= 6 * path + Self::SLACK;
         if queued > u64::from(Self::QUEUED_MOST) {
             self.limit = (self.limit - 1).max(Self::LEAST);
-        } else if queued < u64::from(Self::QUEUED_LEAST) && self.in_flight * 2 >= self.limit {
+        } else if explained
+            && queued < u64::from(Self::QUEUED_LEAST)
+            && self.in_flight * 2 >= self.limit
+        {
             self.limit = (self.limit + 1).min(Self::MOST);
         }
     }
@@ -242,18 +257,39 @@ mod tests {
     const MS: u64 = 1_000;
 
     #[test]
-    fn a_fast_server_in_use_opens_the_window() {
+    fn a_far_server_in_use_opens_the_window() {
         let mut w = Window::default();
         for _ in 0..64 {
             w.start();
         }
-        // Answered as fast as the fastest: the width opens by one per answer.
+        // 20 ms away, answered in three round trips: the width opens by one per answer.
         for i in 0..10 {
-            w.connected(i * MS, i * MS + MS);
+            w.opened(i * MS, 20 * MS, i * MS + 20 * MS);
+            w.connected(i * MS, i * MS + 60 * MS);
             w.finish();
             w.start();
         }
         assert_eq!(w.limit, Window::INITIAL + 10);
+        // An answer taking far more than a few round trips waited somewhere: no wider.
+        w.connected(100 * MS, 300 * MS);
+        assert_eq!(w.limit, Window::INITIAL + 10);
+    }
+
+    #[test]
+    fn a_near_server_keeps_the_first_width() {
+        let mut w = Window::default();
+        for _ in 0..64 {
+            w.start();
+        }
+        // 50 us away, every answer as fast as the first (a fresh server after a restart,
+        // answers read in one batch by the application's thread): the width stays.
+        for i in 0..200 {
+            w.opened(i * MS, 50, i * MS + 50);
+            w.connected(i * MS, i * MS + 8 * MS);
+            w.finish();
+            w.start();
+        }
+        assert_eq!(w.limit, Window::INITIAL);
     }
 
     #[test]
@@ -261,7 +297,8 @@ mod tests {
         let mut w = Window::default();
         for i in 0..100 {
             w.start();
-            w.connected(i * MS, i * MS + MS);
+            w.opened(i * MS, 20 * MS, i * MS + 20 * MS);
+            w.connected(i * MS, i * MS + 60 * MS);
             w.finish();
         }
         assert_eq!(w.limit, Window::INITIAL);
@@ -314,7 +351,7 @@ mod tests {
             w.start();
         }
         // 300 ms each, every time: nothing queues; the window opens.
-        w.opened(0, 300 * MS, 300 * MS);
+        w.opened(0, 150 * MS, 150 * MS);
         w.connected(0, 600 * MS);
         assert_eq!(w.limit, Window::INITIAL + 1);
     }
