@@ -256,12 +256,28 @@ mod tests {
 
     const MS: u64 = 1_000;
 
-    #[test]
-    fn a_far_server_in_use_opens_the_window() {
+    /// A window with its first width of attempts in flight.
+    fn full() -> Window {
         let mut w = Window::default();
-        for _ in 0..64 {
+        for _ in 0..Window::INITIAL {
             w.start();
         }
+        w
+    }
+
+    /// A gate with every permit of its first width taken, and the tickets.
+    async fn full_gate() -> (Arc<Gate>, Vec<Ticket>) {
+        let g = Arc::new(Gate::new());
+        let mut held = Vec::new();
+        for _ in 0..Window::INITIAL {
+            held.push(g.clone().enter().await);
+        }
+        (g, held)
+    }
+
+    #[test]
+    fn a_far_server_in_use_opens_the_window() {
+        let mut w = full();
         // 20 ms away, answered in three round trips: the width opens by one per answer.
         for i in 0..10 {
             w.opened(i * MS, 20 * MS, i * MS + 20 * MS);
@@ -277,10 +293,7 @@ mod tests {
 
     #[test]
     fn a_near_server_keeps_the_first_width() {
-        let mut w = Window::default();
-        for _ in 0..64 {
-            w.start();
-        }
+        let mut w = full();
         // 50 us away, every answer as fast as the first (a fresh server after a restart,
         // answers read in one batch by the application's thread): the width stays.
         for i in 0..200 {
@@ -346,10 +359,7 @@ mod tests {
 
     #[test]
     fn a_far_server_is_not_a_queue() {
-        let mut w = Window::default();
-        for _ in 0..64 {
-            w.start();
-        }
+        let mut w = full();
         // 300 ms each, every time: nothing queues; the window opens.
         w.opened(0, 150 * MS, 150 * MS);
         w.connected(0, 600 * MS);
@@ -358,11 +368,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_gate_holds_attempts_past_its_width_until_one_ends() {
-        let g = Arc::new(Gate::new());
-        let mut held = Vec::new();
-        for _ in 0..Window::INITIAL {
-            held.push(g.clone().enter().await);
-        }
+        let (g, mut held) = full_gate().await;
         let next = tokio::spawn(g.clone().enter());
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!next.is_finished());
@@ -381,11 +387,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_window_takes_permits_back_as_attempts_end() {
-        let g = Arc::new(Gate::new());
-        let mut held = Vec::new();
-        for _ in 0..Window::INITIAL {
-            held.push(g.clone().enter().await);
-        }
+        let (g, held) = full_gate().await;
         // A dropped SYN halves the width; the permits in use come back only up to it.
         held[0].opened(Duration::from_secs(1));
         held[1].opened(Duration::from_micros(10));
