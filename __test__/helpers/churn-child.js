@@ -4,6 +4,7 @@
 // MQTT_NAPI_READ_THREAD, which the addon reads once):
 //   node churn-child.js reconnects PORT N  -> {"connects": n, "longestGapMs": ms}
 //   node --expose-gc churn-child.js clients PORT N -> {"rssBefore": bytes, "rssAfter": bytes}
+//   node churn-child.js churn PORT SECONDS -> [{"connects": n, "longestGapMs": ms}, ...]
 // `reconnects`: one client whose peer drops every connection right after CONNACK; counts
 // the reconnects and the longest wait between two. `clients`: 2,000 clients to warm up (V8
 // and the allocator settle first), then N more, made and ended one after another; RSS after
@@ -70,5 +71,31 @@ async function clients () {
   process.stdout.write(`${JSON.stringify({ rssBefore: before.rss, rssAfter: after.rss, mallocBefore: before.malloc, mallocAfter: after.malloc })}\n`)
 }
 
+// `churn`: 5 clients against a peer that writes CONNACK as it accepts and resets the
+// connection soon after; for N seconds, each client's longest time between two of its events.
+function churn () {
+  const stats = []
+  for (let i = 0; i < 5; i++) {
+    const s = { connects: 0, last: Date.now(), longest: 0 }
+    const mark = () => {
+      const now = Date.now()
+      s.longest = Math.max(s.longest, now - s.last)
+      s.last = now
+    }
+    s.client = lib.connect({ host: '127.0.0.1', port, reconnectPeriod: 10, keepalive: 60 })
+    s.client.on('connect', () => { s.connects++; mark() })
+    s.client.on('close', mark)
+    s.client.on('error', mark)
+    stats.push(s)
+  }
+  setTimeout(() => {
+    const now = Date.now()
+    const out = stats.map((s) => ({ connects: s.connects, longestGapMs: Math.max(s.longest, now - s.last) }))
+    for (const s of stats) s.client.end(true)
+    process.stdout.write(`${JSON.stringify(out)}\n`)
+  }, n * 1000)
+}
+
 if (mode === 'reconnects') reconnects()
+else if (mode === 'churn') churn()
 else clients()

@@ -249,7 +249,7 @@ unsafe extern "C" fn on_closed(h: Handle) {
     drop(unsafe { Box::from_raw(*h.cast::<*mut Poll>()) });
 }
 
-unsafe extern "C" fn on_poll(h: Handle, _status: c_int, _events: c_int) {
+unsafe extern "C" fn on_poll(h: Handle, status: c_int, _events: c_int) {
     // A panic must not unwind into libuv; a failed read ends the connection as usual.
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: `data` points to this handle's live Poll (freed only after close).
@@ -257,7 +257,25 @@ unsafe extern "C" fn on_poll(h: Handle, _status: c_int, _events: c_int) {
             let p = &**h.cast::<*const Poll>();
             (p.client, p.id, p.shared.clone())
         };
-        match shared.read_app(id, true) {
+        // An error status (the socket's POLLERR: a reset, often right behind the last
+        // data) comes once: libuv has stopped the handle. Read to the end, so that the
+        // reset is read now and not when a timer next looks; if the connection still
+        // stands, watch it again.
+        let errored = status < 0;
+        let outcome = shared.read_app(id, true, errored);
+        if errored
+            && matches!(outcome, AppReadOutcome::Idle | AppReadOutcome::Events)
+            && shared.app_socket().is_some_and(|(now, ..)| now == id)
+        {
+            if let Some(uv) = uv() {
+                // SAFETY: the handle is initialized and not closing (only `close`, which
+                // takes it out of its host first, closes it; this callback runs before).
+                if unsafe { (uv.poll_start)(h, UV_READABLE, on_poll) } != 0 {
+                    shared.drop_connection();
+                }
+            }
+        }
+        match outcome {
             AppReadOutcome::Idle => {}
             AppReadOutcome::Events => notifier::deliver(client),
             AppReadOutcome::Gone | AppReadOutcome::More => stop(client, id),

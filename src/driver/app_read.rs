@@ -162,7 +162,10 @@ impl Shared {
     /// Reads what waits on connection `id` without blocking, and handles its packets.
     /// On the application's thread (`app`), events are left for the caller to deliver
     /// ([`AppReadOutcome::Events`]); from the I/O task they are announced as usual.
-    pub fn read_app(&self, id: u64, app: bool) -> AppReadOutcome {
+    /// `to_end`: read until the socket says it is empty (or closed, or failed), even after
+    /// a read that found less than it offered: the watcher reported an error on the socket
+    /// (a reset that came right behind the last data) and will not report it again.
+    pub fn read_app(&self, id: u64, app: bool, to_end: bool) -> AppReadOutcome {
         let mut g = self.lock();
         let Some(mut r) = g.reader.app.take() else {
             return AppReadOutcome::Gone;
@@ -174,7 +177,7 @@ impl Shared {
         let idle = !g.events.signaled && g.events.list.is_empty();
         g.reader.in_app_read = app;
         let budget = if app { READ_BUDGET } else { IO_READ_BUDGET };
-        let (end, more, total) = self.read_into(&mut g, &mut r, budget);
+        let (end, more, total) = self.read_into(&mut g, &mut r, budget, to_end);
         self.flush(&mut g);
         g.reader.in_app_read = false;
         let ended = end.is_some();
@@ -239,6 +242,7 @@ impl Shared {
         g: &mut Inner,
         r: &mut AppRead,
         budget: usize,
+        to_end: bool,
     ) -> (Option<Result<(), Failure>>, bool, usize) {
         let mut total = 0;
         loop {
@@ -283,9 +287,10 @@ impl Shared {
                         return (Some(Err(f)), false, total);
                     }
                     r.buf.done(n, room);
-                    if n < room {
+                    if n < room && !to_end {
                         // The socket had less than we offered: it is empty now, and the
-                        // syscall that would say so is saved.
+                        // syscall that would say so is saved. (A reset or FIN right behind
+                        // the data is still there: the watcher reports it next.)
                         return (None, false, total);
                     }
                 }

@@ -543,7 +543,7 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
         };
         tokio::select! {
             _ = sleep_until(deadline) => {
-                let more = shared.read_app(id, false) == AppReadOutcome::More;
+                let more = shared.read_app(id, false, false) == AppReadOutcome::More;
                 if let Some(end) = shared.take_app_end(id) {
                     return end;
                 }
@@ -557,7 +557,7 @@ async fn app_reader(shared: &Arc<Shared>, id: u64) -> Result<(), Failure> {
             }
             ready = readable(watch.as_ref()), if !paused => {
                 let mut guard = ready.map_err(|e| io_failure(&e))?;
-                if shared.read_app(id, false) != AppReadOutcome::More {
+                if shared.read_app(id, false, false) != AppReadOutcome::More {
                     // The read emptied the socket; its next data is a new edge.
                     guard.clear_ready();
                 }
