@@ -393,7 +393,7 @@ fn app_thread(
             if ready <= 0 {
                 continue;
             }
-            match shared.read_app(id, true) {
+            match shared.read_app(id, true, false) {
                 AppReadOutcome::Events | AppReadOutcome::Handoff { .. } => {
                     messages += count(shared.drain())
                 }
