@@ -200,6 +200,22 @@ enum State {
     Ended,
 }
 
+/// Below MQTT 5, the QoS 1/2 PUBLISH flows in flight while the ones left from before a
+/// reconnect are resent: one, as MQTT.js (it sends its stored messages one after another,
+/// each on the previous one's ack). A 3.1.1 server has no Receive Maximum to say what it
+/// takes, and one that takes fewer answers the rest with an error a 3.1.1 PUBACK or PUBREC
+/// cannot carry: the messages would be acknowledged and lost.
+const RESEND_WINDOW_V4: usize = 1;
+
+/// Below MQTT 5, the QoS 2 flows in flight at any time. Brokers keep a place for each
+/// QoS 2 message until its PUBREL and refuse what comes past their limit, QoS 1 included
+/// (Mosquitto: `max_inflight_messages`, 20 by default; a 21st PUBLISH gets "quota
+/// exceeded", which reaches a 3.1.1 client as a plain PUBACK or PUBREC). With at most 19
+/// of ours in flight, each PUBLISH the broker reads finds at most 19 places taken. QoS 1
+/// flows take no place past their PUBACK and are not limited (MQTT.js limits neither and
+/// loses messages in bursts of QoS 2 there).
+const QOS2_WINDOW_V4: usize = 19;
+
 /// An unfinished outgoing flow.
 #[derive(Debug, Clone)]
 enum Outgoing {
@@ -257,10 +273,16 @@ pub struct Session {
     send_quota: u16,
     /// QoS 1/2 flows written on this connection and not completed (they use the quota).
     in_quota: FxHashSet<u16>,
+    /// How many of `in_quota` are QoS 2.
+    in_quota_qos2: usize,
     /// QoS 1/2 PUBLISH flows waiting for room in the quota, in order.
     held: VecDeque<u16>,
     /// Flows restored from the application's store; they stay ahead of newer flows.
     restored: usize,
+    /// The PUBLISH flows left unfinished from before this connection's CONNACK, while any
+    /// is: until they are done, at most [`Session::window`] PUBLISH flows are in flight and
+    /// newer ones wait behind them, as MQTT.js holds new publishes while it resends.
+    resend: FxHashSet<u16>,
     aliases: TopicAliases,
 }
 
@@ -299,8 +321,10 @@ impl Session {
             server_max_packet: None,
             send_quota: u16::MAX,
             in_quota: FxHashSet::default(),
+            in_quota_qos2: 0,
             held: VecDeque::new(),
             restored: 0,
+            resend: FxHashSet::default(),
             aliases,
         }
     }
@@ -371,7 +395,9 @@ impl Session {
         // Unacknowledged incoming QoS 2 messages are sent again by the server.
         self.incoming_qos2_pending.clear();
         self.in_quota.clear();
+        self.in_quota_qos2 = 0;
         self.held.clear();
+        self.resend.clear();
         if self.state != State::Ended {
             self.state = State::Disconnected;
         }
@@ -475,7 +501,15 @@ impl Session {
 
     fn end_flow(&mut self, id: u16) -> Option<Outgoing> {
         let flow = self.outgoing.remove(&id)?;
-        self.in_quota.remove(&id);
+        let qos2 = match &flow {
+            Outgoing::Publish { packet, .. } => packet.qos == QoS::ExactlyOnce,
+            Outgoing::PubRel(_) => true,
+            _ => false,
+        };
+        if self.in_quota.remove(&id) && qos2 {
+            self.in_quota_qos2 -= 1;
+        }
+        self.resend.remove(&id);
         if let Some(pos) = self.order.iter().position(|&x| x == id) {
             self.order.remove(pos);
             if pos < self.restored {
@@ -528,15 +562,16 @@ impl Session {
         }
         let id = self.take_id(p.packet_id)?;
         p.packet_id = id;
-        // Past the server's Receive Maximum the PUBLISH waits for an ack to free room. One
-        // that sets up a topic alias goes now: later packets may rely on that alias.
-        let room = self.in_quota.len() < self.send_quota as usize || wire.is_some();
+        // Past the server's Receive Maximum (or the resend window) the PUBLISH waits for an
+        // ack to free room, behind those already waiting. One that sets up a topic alias
+        // goes now: later packets may rely on that alias.
+        let room = self.has_room(p.qos) || wire.is_some();
         let send_now = connected && room;
         if send_now {
             let mut w = wire.unwrap_or_else(|| p.clone());
             w.packet_id = id;
             self.send(Packet::Publish(w), now);
-            self.in_quota.insert(id);
+            self.take_quota(id, p.qos);
         } else if connected {
             self.held.push_back(id);
         }
@@ -628,18 +663,18 @@ impl Session {
             return Ok(false);
         }
         if self.state == State::Connected {
-            let packet = match &flow {
-                Outgoing::Publish { .. } if self.in_quota.len() >= self.send_quota as usize => None,
-                Outgoing::Publish { packet, .. } => Some(Packet::Publish(packet.clone())),
-                Outgoing::PubRel(a) => Some(Packet::PubRel(a.clone())),
-                _ => return Err(SessionError::NotRestorable),
-            };
-            match packet {
-                Some(packet) => {
-                    self.send(packet, now);
-                    self.in_quota.insert(id);
+            match &flow {
+                Outgoing::Publish { packet, .. } if !self.has_room(packet.qos) => {
+                    self.held.push_back(id)
                 }
-                None => self.held.push_back(id),
+                Outgoing::Publish { packet, .. } => {
+                    let qos = packet.qos;
+                    self.send(Packet::Publish(packet.clone()), now);
+                    self.take_quota(id, qos);
+                }
+                // A PUBREL takes no quota: its PUBLISH was counted on an earlier connection.
+                Outgoing::PubRel(a) => self.send(Packet::PubRel(a.clone()), now),
+                _ => return Err(SessionError::NotRestorable),
             }
             self.start_flow(id, flow);
         } else {
@@ -700,21 +735,55 @@ impl Session {
         self.send(Packet::Auth(a), now);
     }
 
-    /// Sends the held PUBLISH flows that fit in the server's Receive Maximum now.
+    /// Whether one more QoS 1/2 PUBLISH of `qos` fits in flight: within the server's
+    /// Receive Maximum (MQTT 5); below MQTT 5, within [`RESEND_WINDOW_V4`] while flows from
+    /// before this connection are resent, and for QoS 2 within [`QOS2_WINDOW_V4`].
+    fn fits(&self, qos: QoS) -> bool {
+        if self.version.is_v5() {
+            self.in_quota.len() < self.send_quota as usize
+        } else if !self.resend.is_empty() {
+            self.in_quota.len() < RESEND_WINDOW_V4
+        } else {
+            qos != QoS::ExactlyOnce || self.in_quota_qos2 < QOS2_WINDOW_V4
+        }
+    }
+
+    /// A new QoS 1/2 PUBLISH may go now: it fits and none waits before it (call order).
+    fn has_room(&self, qos: QoS) -> bool {
+        self.held.is_empty() && self.fits(qos)
+    }
+
+    /// Counts flow `id`, just sent as a PUBLISH of `qos`, as in flight.
+    fn take_quota(&mut self, id: u16, qos: QoS) {
+        if self.in_quota.insert(id) && qos == QoS::ExactlyOnce {
+            self.in_quota_qos2 += 1;
+        }
+    }
+
+    /// Sends the held PUBLISH flows that fit now, in order.
     fn release_held(&mut self, now: Instant) {
         if self.state != State::Connected {
             return;
         }
-        while self.in_quota.len() < self.send_quota as usize {
-            let Some(id) = self.held.pop_front() else {
-                return;
+        while let Some(&id) = self.held.front() {
+            let qos = match self.outgoing.get(&id) {
+                Some(Outgoing::Publish { packet, .. }) => packet.qos,
+                // Removed or acknowledged meanwhile.
+                _ => {
+                    self.held.pop_front();
+                    continue;
+                }
             };
+            if !self.fits(qos) {
+                return;
+            }
+            self.held.pop_front();
             if let Some(Outgoing::Publish { packet, sent }) = self.outgoing.get_mut(&id) {
                 let mut p = packet.clone();
                 p.dup = *sent;
                 *sent = true;
-                self.in_quota.insert(id);
                 self.send(Packet::Publish(p), now);
+                self.take_quota(id, qos);
             }
         }
     }
@@ -838,6 +907,7 @@ impl Session {
             .unwrap_or(u16::MAX)
             .max(1);
         self.in_quota.clear();
+        self.in_quota_qos2 = 0;
         self.held.clear();
         let alias_max = c.properties.iter().find_map(|p| match p {
             Property::TopicAliasMaximum(m) => Some(*m),
@@ -853,32 +923,41 @@ impl Session {
             && !self.subscriptions.is_empty();
         self.connected_before = true;
         self.events.push_back(Event::Connected(c));
-        // As MQTT.js: unfinished publish flows in their original order [MQTT-4.4.0-1], then
-        // what was queued offline (QoS 0 publishes, subscribes, unsubscribes), then the
-        // resubscription.
+        // The unfinished flows: first every PUBREL, in order [MQTT-4.6.0-4], since each
+        // frees a place the server keeps for a QoS 2 message (and takes none of the send
+        // quota, which starts afresh with each connection); then the PUBLISHes in their
+        // original order [MQTT-4.6.0-1], as many as the window takes, the rest held until
+        // acks free room. Then what was queued offline (QoS 0 publishes, subscribes,
+        // unsubscribes), then the resubscription, as MQTT.js.
         let order: Vec<u16> = self.order.iter().copied().collect();
+        for &id in &order {
+            if let Some(Outgoing::PubRel(a)) = self.outgoing.get(&id) {
+                let rel = Packet::PubRel(a.clone());
+                self.send(rel, now);
+            }
+        }
+        self.resend = order
+            .iter()
+            .copied()
+            .filter(|id| matches!(self.outgoing.get(id), Some(Outgoing::Publish { .. })))
+            .collect();
         for id in order {
-            let room = self.in_quota.len() < self.send_quota as usize;
-            let packet = match self.outgoing.get_mut(&id) {
-                Some(Outgoing::Publish { .. }) if !room => {
-                    self.held.push_back(id);
-                    continue;
-                }
-                Some(Outgoing::Publish { packet, sent }) => {
-                    let mut p = packet.clone();
-                    p.dup = *sent;
-                    *sent = true;
-                    self.in_quota.insert(id);
-                    Packet::Publish(p)
-                }
-                Some(Outgoing::PubRel(a)) => {
-                    self.in_quota.insert(id);
-                    Packet::PubRel(a.clone())
-                }
+            let qos = match self.outgoing.get(&id) {
+                Some(Outgoing::Publish { packet, .. }) => packet.qos,
                 // Subscribes and unsubscribes made offline go with the offline queue.
                 _ => continue,
             };
-            self.send(packet, now);
+            if !self.has_room(qos) {
+                self.held.push_back(id);
+                continue;
+            }
+            if let Some(Outgoing::Publish { packet, sent }) = self.outgoing.get_mut(&id) {
+                let mut p = packet.clone();
+                p.dup = *sent;
+                *sent = true;
+                self.send(Packet::Publish(p), now);
+                self.take_quota(id, qos);
+            }
         }
         if self.opts.hold_queue {
             // The application sends them once it has handled the CONNACK (release_queue).

@@ -208,15 +208,28 @@ fn unacked_publishes_and_pubrels_should_be_resent_in_order_after_reconnect() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(
-        summary,
-        vec![
-            (a, "publish", true),
-            (b, "pubrel", false),
-            (c, "publish", true),
-            (d, "publish", false)
-        ]
+    // PUBRELs first (each frees a place the server keeps for a QoS 2 message), then the
+    // PUBLISHes in their order, one at a time below MQTT 5 while old ones are resent, and
+    // then the window opens again.
+    assert_eq!(summary, vec![(b, "pubrel", false), (a, "publish", true)]);
+    h.recv(Packet::PubAck(Ack::new(a))).unwrap();
+    assert!(matches!(&h.sent()[..], [Packet::Publish(p)] if p.packet_id == c && p.dup));
+    let e = h.publish("e", QoS::AtLeastOnce);
+    assert!(
+        h.sent().is_empty(),
+        "a new publish waits behind the resends"
     );
+    h.recv(Packet::PubRec(Ack::new(c))).unwrap();
+    assert!(matches!(&h.sent()[..], [Packet::PubRel(r)] if r.packet_id == c));
+    h.recv(Packet::PubComp(Ack::new(c))).unwrap();
+    assert!(matches!(&h.sent()[..], [Packet::Publish(p)] if p.packet_id == d && !p.dup));
+    h.recv(Packet::PubComp(Ack::new(b))).unwrap();
+    h.recv(Packet::PubAck(Ack::new(d))).unwrap();
+    // The resends are done: the held publish goes, and new ones go at once.
+    assert!(matches!(&h.sent()[..], [Packet::Publish(p)] if p.packet_id == e));
+    h.publish("f", QoS::AtLeastOnce);
+    h.publish("g", QoS::AtLeastOnce);
+    assert_eq!(h.sent().len(), 2);
 }
 
 #[test]
@@ -356,30 +369,28 @@ fn reconnect_should_send_flows_then_offline_queue_then_resubscription() {
         return_codes: vec![1],
     }))
     .unwrap();
-    h.publish("inflight", QoS::AtLeastOnce);
+    let inflight = h.publish("inflight", QoS::AtLeastOnce);
     h.sent();
     h.session.handle_connection_lost();
     h.publish("offline1", QoS::AtLeastOnce);
     h.publish("offline0", QoS::AtMostOnce);
     h.connect(false);
-    let sent: Vec<String> = h
-        .sent()
-        .iter()
-        .map(|p| match p {
-            Packet::Publish(p) => format!("publish {}", p.topic.as_str()),
-            Packet::Subscribe(s) => format!("subscribe {}", s.filters[0].filter.as_str()),
-            other => format!("{other:?}"),
-        })
-        .collect();
+    let names = |sent: Vec<Packet>| -> Vec<String> {
+        sent.iter()
+            .map(|p| match p {
+                Packet::Publish(p) => format!("publish {}", p.topic.as_str()),
+                Packet::Subscribe(s) => format!("subscribe {}", s.filters[0].filter.as_str()),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    // Below MQTT 5 the QoS 1/2 flows go one at a time while the old ones are resent.
     assert_eq!(
-        sent,
-        [
-            "publish inflight",
-            "publish offline1",
-            "publish offline0",
-            "subscribe a/#"
-        ]
+        names(h.sent()),
+        ["publish inflight", "publish offline0", "subscribe a/#"]
     );
+    h.recv(Packet::PubAck(Ack::new(inflight))).unwrap();
+    assert_eq!(names(h.sent()), ["publish offline1"]);
 }
 
 #[test]
@@ -495,15 +506,9 @@ fn restored_flows_should_be_resent_first_with_dup_and_end_on_their_acks() {
             _ => (0, false, "other"),
         })
         .collect();
-    assert_eq!(
-        summary,
-        vec![
-            (7, true, "publish"),
-            (8, false, "pubrel"),
-            (fresh, false, "publish")
-        ]
-    );
+    assert_eq!(summary, vec![(8, false, "pubrel"), (7, true, "publish")]);
     h.recv(Packet::PubAck(Ack::new(7))).unwrap();
+    assert!(matches!(&h.sent()[..], [Packet::Publish(p)] if p.packet_id == fresh));
     h.recv(Packet::PubComp(Ack::new(8))).unwrap();
     let ended: Vec<_> = h
         .events()
@@ -851,4 +856,79 @@ fn release_queues_should_free_only_empty_queues() {
     // Still works afterwards.
     h.publish("b", QoS::AtMostOnce);
     assert_eq!(h.sent().len(), 1);
+}
+
+#[test]
+fn below_mqtt5_at_most_19_qos2_flows_are_in_flight_and_later_publishes_keep_their_order() {
+    let mut h = Harness::v4(true);
+    h.connect(false);
+    h.sent();
+    // QoS 1 alone is not limited.
+    let ones: Vec<u16> = (0..100)
+        .map(|_| h.publish("q1", QoS::AtLeastOnce))
+        .collect();
+    assert_eq!(h.sent().len(), 100);
+    for id in ones {
+        h.recv(Packet::PubAck(Ack::new(id))).unwrap();
+    }
+    let twos: Vec<u16> = (0..20).map(|_| h.publish("q2", QoS::ExactlyOnce)).collect();
+    let behind = h.publish("q1", QoS::AtLeastOnce);
+    let published = |sent: Vec<Packet>| -> Vec<u16> {
+        sent.iter()
+            .filter_map(|p| match p {
+                Packet::Publish(p) => Some(p.packet_id),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(published(h.sent()), twos[..19]);
+    // The QoS 2 flow holds its place until PUBCOMP; the QoS 1 publish waits behind the
+    // held QoS 2 one (call order).
+    h.recv(Packet::PubRec(Ack::new(twos[0]))).unwrap();
+    assert!(published(h.sent()).is_empty());
+    h.recv(Packet::PubComp(Ack::new(twos[0]))).unwrap();
+    assert_eq!(published(h.sent()), vec![twos[19], behind]);
+    // An error PUBREC ends the flow and frees its place too.
+    let next = h.publish("q2", QoS::ExactlyOnce);
+    assert!(published(h.sent()).is_empty());
+    h.recv(Packet::PubRec(Ack {
+        reason_code: 0x80,
+        ..Ack::new(twos[1])
+    }))
+    .unwrap();
+    assert_eq!(published(h.sent()), vec![next]);
+}
+
+#[test]
+fn at_mqtt5_pubrels_are_resent_first_and_take_none_of_the_receive_maximum() {
+    let mut h = Harness::new(Options::new(connect(false, 60, ProtocolVersion::V5)));
+    let connack = |h: &mut Harness, max: u16| {
+        h.session.handle_connected(h.now);
+        h.sent();
+        h.recv(Packet::ConnAck(ConnAck {
+            session_present: true,
+            properties: Properties(vec![Property::ReceiveMaximum(max)]),
+            ..Default::default()
+        }))
+        .unwrap();
+    };
+    connack(&mut h, 10);
+    let a = h.publish("a", QoS::AtLeastOnce);
+    let b = h.publish("b", QoS::ExactlyOnce);
+    let c = h.publish("c", QoS::ExactlyOnce);
+    h.recv(Packet::PubRec(Ack::new(b))).unwrap();
+    h.recv(Packet::PubRec(Ack::new(c))).unwrap();
+    h.sent();
+    h.session.handle_connection_lost();
+    connack(&mut h, 1);
+    let sent: Vec<(u16, &str)> = h
+        .sent()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => (p.packet_id, "publish"),
+            Packet::PubRel(r) => (r.packet_id, "pubrel"),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(sent, vec![(b, "pubrel"), (c, "pubrel"), (a, "publish")]);
 }
