@@ -702,6 +702,9 @@ class MqttClient extends EventEmitter {
    */
   publish (topic, message, opts, callback) {
     if (typeof opts === 'function') { callback = opts; opts = undefined }
+    // MQTT.js throws this at the call for QoS 0 while connected, and later, uncaught, where
+    // the callback is stored: here always at the call, before anything is sent or kept.
+    if (callback && typeof callback !== 'function') throw new TypeError('cb is not a function')
     const cb = callback || noop
     if (this._checkDisconnecting(cb)) return this
     const qos = opts?.qos ?? 0
