@@ -65,6 +65,8 @@ export interface ISecureClientOptions {
 export type AckHandler = (topic: string, message: Buffer, packet: any, cb: (error: Error | number, code?: number) => void) => void
 
 export interface IClientOptions extends ISecureClientOptions {
+  /** mqtt-napi: the largest packet taken from the server (default 64 MiB, at most 256 MiB); `properties.maximumPacketSize` wins when given. */
+  maxPacketSize?: number
   encoding?: BufferEncoding
   browserBufferSize?: number
   binary?: boolean

@@ -78,6 +78,14 @@ function flushWrites (client) {
   if (client._h) fast.clientFlush(client._h)
 }
 /** How much later than the JS connect timeout the native core gives up on its own. */
+/**
+ * The largest packet the client takes from a server unless `properties.maximumPacketSize`
+ * (MQTT 5, also told to the server) or `maxPacketSize` says otherwise (up to MQTT's own
+ * 256 MiB): a larger one is refused from its fixed header, before it is buffered. MQTT.js
+ * has no limit (a length claiming 256 MiB is read in full before anything is decided).
+ */
+const DEFAULT_MAX_PACKET_SIZE = 64 * 1024 * 1024
+
 const NATIVE_CONNECT_TIMEOUT_MARGIN = 1000
 /** Reason codes of protocol errors MQTT.js 5.16 reports after dropping the connection. */
 const FORCED_CODES = new Set([130, 147, 148, 149])
@@ -299,7 +307,7 @@ class MqttClient extends EventEmitter {
       holdQueue: true,
       queueQosZero: this.queueQoSZero !== false,
       resubscribe: o.resubscribe !== false,
-      maxPacketSize: o.properties?.maximumPacketSize || 0,
+      maxPacketSize: o.properties?.maximumPacketSize || o.maxPacketSize || DEFAULT_MAX_PACKET_SIZE,
       firstPacketId: Math.max(1, Math.floor(Math.random() * 65535)),
       autoUseTopicAlias: !!o.autoUseTopicAlias,
       autoAssignTopicAlias: !!o.autoAssignTopicAlias,

@@ -199,6 +199,8 @@ mod tests {
 
     #[test]
     fn mqtt311_ack_with_extra_bytes_should_be_malformed() {
-        assert!(decode_err(&[0x40, 3, 0, 1, 0], ProtocolVersion::V4).contains("left after"));
+        assert!(
+            decode_err(&[0x40, 3, 0, 1, 0], ProtocolVersion::V4).contains("remaining length of 2")
+        );
     }
 }

@@ -263,6 +263,20 @@ impl PacketType {
         }
     }
 
+    /// The remaining length the spec fixes for this type at `version`, if it does: below
+    /// MQTT 5 the acks, CONNACK and UNSUBACK carry two bytes, PINGREQ, PINGRESP and
+    /// DISCONNECT none; at MQTT 5 only the pings are fixed.
+    pub fn fixed_body_len(self, version: ProtocolVersion) -> Option<usize> {
+        use PacketType::*;
+        match self {
+            PingReq | PingResp => Some(0),
+            _ if version.is_v5() => None,
+            ConnAck | PubAck | PubRec | PubRel | PubComp | UnsubAck => Some(2),
+            Disconnect => Some(0),
+            _ => None,
+        }
+    }
+
     /// Lower-case name, as mqtt-packet's `cmd`.
     pub fn name(self) -> &'static str {
         use PacketType::*;
@@ -592,6 +606,23 @@ impl Decoder {
     /// on any other error the stream is unusable (the spec says close the connection).
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Packet, DecodeError> {
         let header = read_header(buf, self.max_packet_size)?;
+        // Below MQTT 5 most packets have a fixed size: one that claims another is refused
+        // from its fixed header, not buffered first (a CONNACK claiming 256 MiB).
+        if let Some(kind) = PacketType::from_nibble(header.first_byte >> 4) {
+            if let Some(len) = kind.fixed_body_len(self.version) {
+                if header.body_len != len {
+                    return Err(Violation::malformed(
+                        "MQTT-2.1.4",
+                        format!(
+                            "{} must have a remaining length of {len}, not {}",
+                            kind.name(),
+                            header.body_len
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
         if buf.len() < header.frame_len() {
             return Err(DecodeError::Incomplete {
                 needed: header.frame_len() - buf.len(),

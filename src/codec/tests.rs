@@ -585,3 +585,32 @@ proptest! {
         while d.decode(&mut buf).is_ok() {}
     }
 }
+
+#[test]
+fn a_fixed_size_packet_claiming_another_size_is_refused_from_its_fixed_header() {
+    // A CONNACK claiming 256 MiB below MQTT 5: refused with five bytes read.
+    let mut buf = BytesMut::from(&[0x20, 0xff, 0xff, 0xff, 0x7f][..]);
+    let err = Decoder::new(ProtocolVersion::V4)
+        .decode(&mut buf)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("connack must have a remaining length of 2"),
+        "{err}"
+    );
+    // At MQTT 5 a CONNACK has properties: only the maximum packet size bounds it.
+    let mut buf = BytesMut::from(&[0x20, 0xff, 0xff, 0xff, 0x7f][..]);
+    let mut d = Decoder {
+        version: ProtocolVersion::V5,
+        max_packet_size: 1024,
+    };
+    assert!(matches!(
+        d.decode(&mut buf),
+        Err(DecodeError::PacketTooLarge { .. })
+    ));
+    // The right sizes still decode.
+    let mut buf = BytesMut::from(&[0x20, 2, 0, 0, 0xd0, 0][..]);
+    let mut d = Decoder::new(ProtocolVersion::V4);
+    assert!(matches!(d.decode(&mut buf), Ok(Packet::ConnAck(_))));
+    assert!(matches!(d.decode(&mut buf), Ok(Packet::PingResp)));
+}

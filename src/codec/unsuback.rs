@@ -119,6 +119,8 @@ mod tests {
 
     #[test]
     fn mqtt311_unsuback_with_payload_should_be_malformed() {
-        assert!(decode_err(&[0xb0, 3, 0, 4, 0], ProtocolVersion::V4).contains("left after"));
+        assert!(
+            decode_err(&[0xb0, 3, 0, 4, 0], ProtocolVersion::V4).contains("remaining length of 2")
+        );
     }
 }
