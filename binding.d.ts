@@ -148,6 +148,12 @@ export interface NativeClientOptions {
   reconnectPeriod: number
   /** Milliseconds allowed to connect and get a CONNACK. */
   connectTimeout: number
+  /**
+   * Milliseconds of the application's own connect timer, counted from this call and
+   * from each `reconnect`: an attempt still waiting at the opening gate when it has
+   * passed is not opened (the application drops it). None: no such timer.
+   */
+  appConnectTimeout?: number
   /** MQTT.js `reschedulePings`. */
   reschedulePings: boolean
   /**

@@ -11,7 +11,7 @@ const path = require('node:path')
 const { execFile } = require('node:child_process')
 const mqttPacket = require('mqtt-packet')
 const { mqtt, upstream } = require('./helpers/impl')
-const { sleep } = require('./helpers/wait')
+const { sleep, withTimeout } = require('./helpers/wait')
 
 const CHILD = path.join(__dirname, 'helpers', 'churn-child.js')
 
@@ -197,6 +197,51 @@ test('a PUBLISH past the default maximum packet size (64 MiB) is refused from it
   } finally {
     c.end(true)
     raised.end(true)
+    await closeServer(server, sockets)
+  }
+})
+
+// Issue 28 (5): clients whose connect timeout passed while their attempt waited at the
+// opening gate connected later (100 clients, reconnectPeriod 0: 34 connections and 19
+// CONNECTs after every client had emitted close). The JS thread runs the clients' timers one
+// by one; each drop of a connection that held the gate let a waiting attempt through on the
+// I/O thread before that attempt's own timer had run. Recipe made certain: 64 clients fill
+// the gate (at first 64 wide) and time out at 1 s, 36 more wait behind them and time out at
+// 1.005 s, and the event loop is busy from 0.5 s to 1.5 s, so that all the timers are due
+// when it comes back. No connection may open after that.
+test('attempts still waiting at the opening gate when their connect timeout passes are never opened', { timeout: 30_000 }, async () => {
+  const sockets = new Set()
+  let busyOver = false
+  let late = 0
+  let connects = 0
+  const server = net.createServer((s) => {
+    sockets.add(s)
+    if (busyOver) late++
+    s.on('error', () => {})
+    s.on('data', (d) => { if (d[0] === 0x10) connects++ })
+  })
+  const port = await listen(server)
+  const lib = mqtt()
+  const clients = []
+  const closed = []
+  for (let i = 0; i < 100; i++) {
+    const c = lib.connect({ host: '127.0.0.1', port, reconnectPeriod: 0, connectTimeout: i < 64 ? 1000 : 1005 })
+    c.on('error', () => {})
+    closed.push(new Promise((resolve) => c.once('close', resolve)))
+    clients.push(c)
+  }
+  try {
+    await sleep(500)
+    const until = Date.now() + 1000
+    while (Date.now() < until) { /* the event loop is busy */ }
+    // Every connection that should open did at the start: any accepted from now on was
+    // opened after the timeouts (which run once this function yields).
+    busyOver = true
+    await withTimeout(Promise.all(closed), 10_000, 'every client closed')
+    await sleep(1000)
+    assert.strictEqual(late, 0, `${late} connections opened after the clients' timeouts (${sockets.size} in all, ${connects} CONNECTs)`)
+  } finally {
+    for (const c of clients) c.end(true)
     await closeServer(server, sockets)
   }
 })

@@ -302,6 +302,9 @@ class MqttClient extends EventEmitter {
       port: server.port,
       reconnectPeriod: 0,
       connectTimeout: o.connectTimeout + NATIVE_CONNECT_TIMEOUT_MARGIN,
+      // connackTimer's: an attempt still waiting at the opening gate when it has run out is
+      // not opened (this thread runs the timers one by one, the gate lets others through).
+      appConnectTimeout: o.connectTimeout,
       reschedulePings: o.reschedulePings !== false,
       jsKeepalive: !o.nativeKeepalive,
       holdQueue: true,

@@ -65,6 +65,10 @@ pub struct NativeClientOptions {
     pub reconnect_period: f64,
     /// Milliseconds allowed to connect and get a CONNACK.
     pub connect_timeout: f64,
+    /// Milliseconds of the application's own connect timer, counted from this call and
+    /// from each `reconnect`: an attempt still waiting at the opening gate when it has
+    /// passed is not opened (the application drops it). None: no such timer.
+    pub app_connect_timeout: Option<f64>,
     /// MQTT.js `reschedulePings`.
     pub reschedule_pings: bool,
     /// JS runs MQTT.js's keepalive timer and sends the pings (`ping`), and is told of each
@@ -240,6 +244,8 @@ pub struct NativeClient {
     /// its arguments twice, and thousands of idle clients each hold one).
     config: Option<Box<Config>>,
     started: bool,
+    /// See [`NativeClientOptions::app_connect_timeout`].
+    app_connect_timeout: Option<Duration>,
     /// Ends the connection when the JS environment goes away (a worker thread that
     /// terminates) while the client still runs; removed by `end`.
     cleanup: Option<EnvHook<(Weak<Shared>, u32)>>,
@@ -331,12 +337,15 @@ impl NativeClient {
             auto_alias,
         });
         let shared = core(handle)?.shared.clone();
+        let app_connect_timeout = opts.app_connect_timeout.map(ms);
+        shared.give_up_after(app_connect_timeout);
         Ok(NativeClient {
             handle,
             shared,
             version,
             config: Some(Box::new(config)),
             started: false,
+            app_connect_timeout,
             cleanup: None,
         })
     }
@@ -452,6 +461,7 @@ impl NativeClient {
         let (connect, auth) = read_connect(connect_tape, data)?;
         let port = u16::try_from(port).map_err(|_| invalid_arg("port must be 0 to 65535"))?;
         self.shared.command(|s, _| s.set_connect(connect, auth));
+        self.shared.give_up_after(self.app_connect_timeout);
         self.shared.reconnect(host, port);
         Ok(())
     }

@@ -160,6 +160,15 @@ async fn connect_tcp(shared: &Shared, host: &str, port: u16) -> Result<TcpStream
         Some(g) => Some(g.enter().await),
         None => None,
     };
+    if ticket.is_some() && shared.given_up() {
+        // The application's connect timer ran out while this attempt waited at the gate;
+        // its drop is on the way (the application's thread runs timers one by one, while
+        // the permit came from another client's drop). Opening now would show the server
+        // a client that has given up. The permit goes back; the drop (or, with the event
+        // loop blocked, the native timeout) ends the attempt.
+        drop(ticket);
+        return std::future::pending().await;
+    }
     let started = Instant::now();
     let tcp = transport::tcp::connect(host, port)
         .await

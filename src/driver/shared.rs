@@ -5,7 +5,7 @@
 //! neither.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::UnboundedSender;
@@ -171,6 +171,9 @@ pub(super) struct Stop {
     pub(super) drop_connection: bool,
     /// The broker the application asked to reconnect to (`app_reconnects`).
     pub(super) next_server: Option<(String, u16)>,
+    /// When the application gives up on the current attempt (its connect timer): an
+    /// attempt the opening gate lets through after it is not opened.
+    pub(super) give_up_at: Option<Instant>,
 }
 
 /// Who reads plain TCP connections (see [`super::app_read`]).
@@ -468,6 +471,16 @@ impl Shared {
     pub fn reconnect(&self, host: String, port: u16) {
         self.lock().stop.next_server = Some((host, port));
         self.wake.notify_one();
+    }
+
+    /// The application's connect timer for the attempt starting now runs for `after`.
+    pub fn give_up_after(&self, after: Option<Duration>) {
+        self.lock().stop.give_up_at = after.map(|d| now() + d);
+    }
+
+    /// The application's connect timer for this attempt has run out.
+    pub(super) fn given_up(&self) -> bool {
+        self.lock().stop.give_up_at.is_some_and(|t| now() >= t)
     }
 
     pub(super) fn take_drop(&self) -> bool {
