@@ -199,3 +199,29 @@ test('a certificate from a trusted CA that names its host only in its CN is acce
   const byIp = await attempt(`mqtts://127.0.0.1:${cnOnly.port}`, { ca: certs.ca })
   assert.strictEqual(byIp.err?.code, 'ERR_TLS_CERT_ALTNAME_INVALID')
 })
+
+// Issue 28 (9): a server's TLS alert is reported as Node reports it (MQTT.js shows Node's
+// error): the TLS 1.3 certificate-required alert as ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED,
+// an alert that ends the handshake as EPROTO with OpenSSL's name for it. Before: `read EIO`
+// and a bare `read EPROTO`.
+test('a TLS alert from the server is named as Node names it: no client certificate (TLS 1.3 and 1.2), no TLS version in common', async () => {
+  const tls = require('node:tls')
+  const cases = [
+    [{ requestCert: true, rejectUnauthorized: true }, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', /tlsv13 alert certificate required/],
+    [{ requestCert: true, rejectUnauthorized: true, maxVersion: 'TLSv1.2' }, 'EPROTO', /^write EPROTO .*sslv3 alert handshake failure/],
+    [{ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, 'EPROTO', /^write EPROTO .*tlsv1 alert protocol version/]
+  ]
+  for (const [opts, code, words] of cases) {
+    const srv = tls.createServer({ key: certs.key, cert: certs.cert, ca: certs.ca, ...opts }, (s) => s.on('error', () => {}))
+    srv.on('tlsClientError', () => {})
+    await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve))
+    try {
+      const r = await attempt({ protocol: 'mqtts', host: 'localhost', port: srv.address().port, ca: certs.ca })
+      assert.strictEqual(r.connected, false, JSON.stringify(opts))
+      assert.strictEqual(r.err?.code, code, `${JSON.stringify(opts)}: ${r.err?.message}`)
+      assert.match(r.err.message, words)
+    } finally {
+      await new Promise((resolve) => srv.close(resolve))
+    }
+  }
+})

@@ -107,8 +107,10 @@ function nativeError (code, message, reason) {
     return err
   }
   if (errno !== undefined && code !== 'ENOTFOUND') {
-    err = new Error(`read ${code}`)
-    Object.assign(err, { errno: -errno, code, syscall: 'read' })
+    // A TLS alert that ended the handshake: Node's `write EPROTO <OpenSSL's words>`.
+    const write = message.startsWith(`write ${code} `)
+    err = new Error(write ? message : `read ${code}`)
+    Object.assign(err, { errno: -errno, code, syscall: write ? 'write' : 'read' })
     return err
   }
   if (code === 'ENOTFOUND') {

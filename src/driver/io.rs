@@ -86,6 +86,9 @@ pub(crate) fn now() -> std::time::Instant {
 
 /// The failure for a socket's I/O error.
 pub(crate) fn io_failure(e: &std::io::Error) -> Failure {
+    if let Some((code, message)) = transport::tls::alert_in(e) {
+        return Failure::new(code, message);
+    }
     let t = transport::Error::Io {
         context: "socket".into(),
         source: std::io::Error::new(e.kind(), e.to_string()),

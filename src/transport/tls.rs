@@ -228,10 +228,7 @@ fn describe_parts(e: &std::io::Error, name: &ServerName<'_>) -> (&'static str, S
                 format!("the certificate of {host} is not valid for this connection"),
             ),
         },
-        rustls::Error::AlertReceived(alert) => (
-            "EPROTO",
-            format!("TLS handshake refused by {host}: alert {}", alert_words(alert)),
-        ),
+        rustls::Error::AlertReceived(alert) => alert_failure(alert),
         rustls::Error::NoCertificatesPresented => (
             "EPROTO",
             format!("TLS handshake with {host} failed: the server sent no certificate"),
@@ -244,6 +241,38 @@ fn describe_parts(e: &std::io::Error, name: &ServerName<'_>) -> (&'static str, S
             "EPROTO",
             format!("TLS handshake with {host} failed: the server broke the TLS protocol"),
         ),
+    }
+}
+
+/// A TLS alert the server sent, as Node reports it (and MQTT.js shows): OpenSSL's name for
+/// it in the message (`sslv3 alert handshake failure`, `tlsv1 alert protocol version`) and
+/// its number; the code Node gives it, `EPROTO` when the alert ends the handshake (Node's
+/// message starts `write EPROTO`), `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED` for the
+/// TLS 1.3 alert that comes after it.
+pub(crate) fn alert_failure(alert: &rustls::AlertDescription) -> (&'static str, String) {
+    let n = u8::from(*alert);
+    let class = match n {
+        0 | 10 | 20 | 30 | 40..=47 => "sslv3 alert",
+        109 | 116 => "tlsv13 alert",
+        _ => "tlsv1 alert",
+    };
+    let words = format!(
+        "SSL routines:ssl3_read_bytes:{class} {}:SSL alert number {n}",
+        alert_words(alert)
+    );
+    match alert {
+        rustls::AlertDescription::CertificateRequired => {
+            ("ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", words)
+        }
+        _ => ("EPROTO", format!("write EPROTO {words}")),
+    }
+}
+
+/// The TLS alert a failed read or write carries, if any, as Node reports it.
+pub(crate) fn alert_in(e: &std::io::Error) -> Option<(&'static str, String)> {
+    match e.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::AlertReceived(alert) => Some(alert_failure(alert)),
+        _ => None,
     }
 }
 
@@ -279,6 +308,20 @@ mod tests {
     #[test]
     fn alerts_should_read_as_openssl_names_them() {
         use rustls::AlertDescription as A;
+        assert_eq!(
+            alert_failure(&A::HandshakeFailure),
+            (
+                "EPROTO",
+                "write EPROTO SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:SSL alert number 40".into()
+            )
+        );
+        assert!(alert_failure(&A::ProtocolVersion)
+            .1
+            .contains("tlsv1 alert protocol version:SSL alert number 70"));
+        assert_eq!(
+            alert_failure(&A::CertificateRequired).0,
+            "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED"
+        );
         assert_eq!(alert_words(&A::HandshakeFailure), "handshake failure");
         assert_eq!(alert_words(&A::UnknownCA), "unknown ca");
         assert_eq!(alert_words(&A::CertificateRequired), "certificate required");
