@@ -229,6 +229,16 @@ enum Outgoing {
     Unsubscribe { packet: Unsubscribe, sent: bool },
 }
 
+/// What waits for room in flight, in call order.
+#[derive(Debug)]
+enum Held {
+    /// A QoS 1/2 PUBLISH flow.
+    Flow(u16),
+    /// A QoS 0 PUBLISH made after flows that wait: it keeps its place behind them, as
+    /// MQTT.js holds every publish while it resends.
+    Publish(Publish),
+}
+
 /// An entry of the offline queue.
 #[derive(Debug)]
 enum Queued {
@@ -276,7 +286,7 @@ pub struct Session {
     /// How many of `in_quota` are QoS 2.
     in_quota_qos2: usize,
     /// QoS 1/2 PUBLISH flows waiting for room in the quota, in order.
-    held: VecDeque<u16>,
+    held: VecDeque<Held>,
     /// Flows restored from the application's store; they stay ahead of newer flows.
     restored: usize,
     /// The PUBLISH flows left unfinished from before this connection's CONNACK, while any
@@ -396,7 +406,19 @@ impl Session {
         self.incoming_qos2_pending.clear();
         self.in_quota.clear();
         self.in_quota_qos2 = 0;
-        self.held.clear();
+        // QoS 0 publishes that waited go first in the offline queue; the flows are
+        // rebuilt from `order` at the next CONNACK.
+        let waiting: Vec<Queued> = self
+            .held
+            .drain(..)
+            .filter_map(|h| match h {
+                Held::Publish(p) => Some(Queued::Publish(p)),
+                Held::Flow(_) => None,
+            })
+            .collect();
+        for q in waiting.into_iter().rev() {
+            self.offline.push_front(q);
+        }
         self.resend.clear();
         if self.state != State::Ended {
             self.state = State::Disconnected;
@@ -552,7 +574,12 @@ impl Session {
         if p.qos == QoS::AtMostOnce {
             p.packet_id = 0;
             if self.sending() {
-                self.send(Packet::Publish(wire.unwrap_or(p)), now);
+                let w = wire.unwrap_or(p);
+                if self.held.is_empty() {
+                    self.send(Packet::Publish(w), now);
+                } else {
+                    self.held.push_back(Held::Publish(w));
+                }
             } else if self.opts.queue_qos_zero || connected {
                 self.offline.push_back(Queued::Publish(p));
             } else {
@@ -573,7 +600,7 @@ impl Session {
             self.send(Packet::Publish(w), now);
             self.take_quota(id, p.qos);
         } else if connected {
-            self.held.push_back(id);
+            self.held.push_back(Held::Flow(id));
         }
         self.start_flow(
             id,
@@ -665,7 +692,7 @@ impl Session {
         if self.state == State::Connected {
             match &flow {
                 Outgoing::Publish { packet, .. } if !self.has_room(packet.qos) => {
-                    self.held.push_back(id)
+                    self.held.push_back(Held::Flow(id))
                 }
                 Outgoing::Publish { packet, .. } => {
                     let qos = packet.qos;
@@ -689,7 +716,8 @@ impl Session {
     /// Drops an outgoing flow without waiting for its acknowledgement (MQTT.js
     /// `removeOutgoingMessage`). Returns false if `id` is not in flight.
     pub fn remove_outgoing(&mut self, id: u16, now: Instant) -> bool {
-        self.held.retain(|&x| x != id);
+        self.held
+            .retain(|h| !matches!(h, Held::Flow(x) if *x == id));
         let removed = self.end_flow(id).is_some();
         self.release_held(now);
         removed
@@ -765,7 +793,16 @@ impl Session {
         if self.state != State::Connected {
             return;
         }
-        while let Some(&id) = self.held.front() {
+        while let Some(front) = self.held.front() {
+            let id = match front {
+                Held::Flow(id) => *id,
+                Held::Publish(_) => {
+                    if let Some(Held::Publish(p)) = self.held.pop_front() {
+                        self.send(Packet::Publish(p), now);
+                    }
+                    continue;
+                }
+            };
             let qos = match self.outgoing.get(&id) {
                 Some(Outgoing::Publish { packet, .. }) => packet.qos,
                 // Removed or acknowledged meanwhile.
@@ -948,7 +985,7 @@ impl Session {
                 _ => continue,
             };
             if !self.has_room(qos) {
-                self.held.push_back(id);
+                self.held.push_back(Held::Flow(id));
                 continue;
             }
             if let Some(Outgoing::Publish { packet, sent }) = self.outgoing.get_mut(&id) {
@@ -973,6 +1010,11 @@ impl Session {
     fn send_offline(&mut self, resubscribe: bool, now: Instant) {
         while let Some(q) = self.offline.pop_front() {
             let packet = match q {
+                // Behind flows that wait for room: in call order, after them.
+                Queued::Publish(p) if !self.held.is_empty() => {
+                    self.held.push_back(Held::Publish(p));
+                    continue;
+                }
                 Queued::Publish(p) => Packet::Publish(p),
                 Queued::Flow(id) => match self.outgoing.get_mut(&id) {
                     Some(Outgoing::Subscribe { packet, sent }) if !*sent => {

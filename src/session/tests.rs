@@ -384,13 +384,11 @@ fn reconnect_should_send_flows_then_offline_queue_then_resubscription() {
             })
             .collect()
     };
-    // Below MQTT 5 the QoS 1/2 flows go one at a time while the old ones are resent.
-    assert_eq!(
-        names(h.sent()),
-        ["publish inflight", "publish offline0", "subscribe a/#"]
-    );
+    // Below MQTT 5 the QoS 1/2 flows go one at a time while the old ones are resent, and
+    // a QoS 0 publish queued after one that waits keeps its place behind it (call order).
+    assert_eq!(names(h.sent()), ["publish inflight", "subscribe a/#"]);
     h.recv(Packet::PubAck(Ack::new(inflight))).unwrap();
-    assert_eq!(names(h.sent()), ["publish offline1"]);
+    assert_eq!(names(h.sent()), ["publish offline1", "publish offline0"]);
 }
 
 #[test]
