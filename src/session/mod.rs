@@ -207,13 +207,14 @@ enum State {
 /// cannot carry: the messages would be acknowledged and lost.
 const RESEND_WINDOW_V4: usize = 1;
 
-/// Below MQTT 5, the QoS 2 flows in flight at any time. Brokers keep a place for each
-/// QoS 2 message until its PUBREL and refuse what comes past their limit, QoS 1 included
-/// (Mosquitto: `max_inflight_messages`, 20 by default; a 21st PUBLISH gets "quota
-/// exceeded", which reaches a 3.1.1 client as a plain PUBACK or PUBREC). With at most 19
-/// of ours in flight, each PUBLISH the broker reads finds at most 19 places taken. QoS 1
-/// flows take no place past their PUBACK and are not limited (MQTT.js limits neither and
-/// loses messages in bursts of QoS 2 there).
+/// Below MQTT 5, the QoS 2 PUBLISHes in flight without their PUBREC at any time. Brokers
+/// keep a place for each QoS 2 message until its PUBREL and refuse what comes past their
+/// limit, QoS 1 included (Mosquitto: `max_inflight_messages`, 20 by default; a 21st
+/// PUBLISH gets "quota exceeded", which reaches a 3.1.1 client as a plain PUBACK or
+/// PUBREC). Our PUBREL goes out as its PUBREC comes, so the broker reads it before any
+/// later PUBLISH: with at most 19 PUBRECs outstanding, each PUBLISH the broker reads finds
+/// at most 19 places taken. QoS 1 flows take no place past their PUBACK and are not
+/// limited (MQTT.js limits neither and loses messages in bursts of QoS 2 there).
 const QOS2_WINDOW_V4: usize = 19;
 
 /// An unfinished outgoing flow.
@@ -283,8 +284,10 @@ pub struct Session {
     send_quota: u16,
     /// QoS 1/2 flows written on this connection and not completed (they use the quota).
     in_quota: FxHashSet<u16>,
-    /// How many of `in_quota` are QoS 2.
-    in_quota_qos2: usize,
+    /// How many of `in_quota` are QoS 2 PUBLISHes whose PUBREC has not come: each holds
+    /// a place at the broker until it reads our PUBREL, which goes out as the PUBREC comes,
+    /// ahead of any PUBLISH sent after.
+    awaiting_pubrec: usize,
     /// QoS 1/2 PUBLISH flows waiting for room in the quota, in order.
     held: VecDeque<Held>,
     /// Flows restored from the application's store; they stay ahead of newer flows.
@@ -331,7 +334,7 @@ impl Session {
             server_max_packet: None,
             send_quota: u16::MAX,
             in_quota: FxHashSet::default(),
-            in_quota_qos2: 0,
+            awaiting_pubrec: 0,
             held: VecDeque::new(),
             restored: 0,
             resend: FxHashSet::default(),
@@ -405,7 +408,7 @@ impl Session {
         // Unacknowledged incoming QoS 2 messages are sent again by the server.
         self.incoming_qos2_pending.clear();
         self.in_quota.clear();
-        self.in_quota_qos2 = 0;
+        self.awaiting_pubrec = 0;
         // QoS 0 publishes that waited go first in the offline queue; the flows are
         // rebuilt from `order` at the next CONNACK.
         let waiting: Vec<Queued> = self
@@ -523,13 +526,10 @@ impl Session {
 
     fn end_flow(&mut self, id: u16) -> Option<Outgoing> {
         let flow = self.outgoing.remove(&id)?;
-        let qos2 = match &flow {
-            Outgoing::Publish { packet, .. } => packet.qos == QoS::ExactlyOnce,
-            Outgoing::PubRel(_) => true,
-            _ => false,
-        };
+        let qos2 =
+            matches!(&flow, Outgoing::Publish { packet, .. } if packet.qos == QoS::ExactlyOnce);
         if self.in_quota.remove(&id) && qos2 {
-            self.in_quota_qos2 -= 1;
+            self.awaiting_pubrec -= 1;
         }
         self.resend.remove(&id);
         if let Some(pos) = self.order.iter().position(|&x| x == id) {
@@ -772,7 +772,7 @@ impl Session {
         } else if !self.resend.is_empty() {
             self.in_quota.len() < RESEND_WINDOW_V4
         } else {
-            qos != QoS::ExactlyOnce || self.in_quota_qos2 < QOS2_WINDOW_V4
+            qos != QoS::ExactlyOnce || self.awaiting_pubrec < QOS2_WINDOW_V4
         }
     }
 
@@ -784,7 +784,7 @@ impl Session {
     /// Counts flow `id`, just sent as a PUBLISH of `qos`, as in flight.
     fn take_quota(&mut self, id: u16, qos: QoS) {
         if self.in_quota.insert(id) && qos == QoS::ExactlyOnce {
-            self.in_quota_qos2 += 1;
+            self.awaiting_pubrec += 1;
         }
     }
 
@@ -944,7 +944,7 @@ impl Session {
             .unwrap_or(u16::MAX)
             .max(1);
         self.in_quota.clear();
-        self.in_quota_qos2 = 0;
+        self.awaiting_pubrec = 0;
         self.held.clear();
         let alias_max = c.properties.iter().find_map(|p| match p {
             Property::TopicAliasMaximum(m) => Some(*m),
@@ -1194,6 +1194,11 @@ impl Session {
                 let rel = Ack::new(id);
                 self.outgoing.insert(id, Outgoing::PubRel(rel.clone()));
                 self.send(Packet::PubRel(rel), now);
+                if self.in_quota.contains(&id) {
+                    // Its place at the broker is free once the broker reads this PUBREL,
+                    // before any PUBLISH that goes after it.
+                    self.awaiting_pubrec -= 1;
+                }
                 self.events.push_back(Event::Released(a));
             }
             Some(Outgoing::PubRel(rel)) => {
