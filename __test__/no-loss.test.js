@@ -120,3 +120,39 @@ test('100 QoS 1/2 publishes at once to Mosquitto below MQTT 5: all delivered', {
     await broker.stop()
   }
 })
+
+// Issue 28 (2), its second recipe: the broker killed (kill -9) and restarted while QoS 1/2
+// messages are published, Mosquitto with max_queued_messages 0 (it drops a client whose
+// PUBLISH it refuses). The resends once came back in one burst and were refused at every
+// reconnect (299 reconnects and 106 s where MQTT.js needed 22). The restarted broker has
+// no session (no persistence), so only the acks are counted, not deliveries.
+test('QoS 1/2 across a broker killed and restarted (max_queued_messages 0): every message acknowledged, few reconnects', { timeout: 90_000 }, async () => {
+  let broker = await startBroker(['max_queued_messages 0'])
+  const port = broker.port
+  const pub = mqtt().connect({ host: '127.0.0.1', port, clientId: `kill-${process.pid}`, clean: false, keepalive: 5, reconnectPeriod: 200, connectTimeout: 2000 })
+  pub.on('error', () => {})
+  let reconnects = 0
+  pub.on('reconnect', () => reconnects++)
+  const total = 2000
+  let answered = 0
+  let failed = 0
+  try {
+    await withTimeout(once(pub, 'connect'), 5000, 'connect')
+    for (let i = 0; i < total; i++) {
+      if (i === 400) {
+        process.kill(broker.pid, 'SIGKILL')
+        await broker.stop()
+        setTimeout(async () => { broker = await startBroker(['max_queued_messages 0'], port) }, 1000)
+      }
+      pub.publish(`kill/${i % 2}`, String(i), { qos: i % 2 ? 2 : 1 }, (err) => { answered++; if (err) failed++ })
+      await sleep(2)
+    }
+    const until = Date.now() + 40_000
+    while (answered < total && Date.now() < until) await sleep(50)
+    assert.deepStrictEqual({ answered, failed }, { answered: total, failed: 0 }, `${reconnects} reconnects`)
+    assert.ok(reconnects <= 10, `${reconnects} reconnects`)
+  } finally {
+    pub.end(true)
+    await broker.stop()
+  }
+})
