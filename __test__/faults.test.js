@@ -24,6 +24,19 @@ function closeServer (server, sockets) {
   return new Promise((resolve) => server.close(() => resolve()))
 }
 
+/** A scripted peer on loopback: `onSocket(s)` for each connection (socket errors ignored). */
+async function startPeer (onSocket) {
+  const sockets = new Set()
+  const server = net.createServer((s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+    s.on('error', () => {})
+    onSocket(s)
+  })
+  const port = await listen(server)
+  return { port, sockets, close: () => closeServer(server, sockets) }
+}
+
 function runChild (args, env) {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { env: { ...process.env, ...env }, timeout: 90_000 }, (err, stdout, stderr) => {
@@ -39,25 +52,20 @@ function runChild (args, env) {
 // 'connected' for 31 s, until the native CONNACK deadline.
 for (const mode of ['default', 'js']) {
   test(`5 clients whose peer resets each connection 0-20 ms after its CONNACK never wait over 1 s (20 s, read mode: ${mode})`, { timeout: 60_000, skip: upstream && mode !== 'default' && 'read modes are this package\'s' }, async () => {
-    const sockets = new Set()
-    const server = net.createServer((s) => {
-      sockets.add(s)
-      s.on('close', () => sockets.delete(s))
-      s.on('error', () => {})
+    const peer = await startPeer((s) => {
       s.write(Buffer.from([0x20, 2, 0, 0]))
       setTimeout(() => s.destroy(), Math.random() * 20)
     })
-    const port = await listen(server)
     try {
       const env = mode === 'default' ? {} : { MQTT_NAPI_READ_THREAD: mode }
-      const clients = await runChild([CHILD, 'churn', String(port), '20'], env)
+      const clients = await runChild([CHILD, 'churn', String(peer.port), '20'], env)
       for (const [i, c] of clients.entries()) {
         // MQTT.js: about 500 connects in 10 s each; the stall took 31 s.
         assert.ok(c.longestGapMs < 1000, `client ${i}: ${c.longestGapMs} ms without an event (${c.connects} connects)`)
         assert.ok(c.connects >= 200, `client ${i}: ${c.connects} connects in 20 s`)
       }
     } finally {
-      await closeServer(server, sockets)
+      await peer.close()
     }
   })
 }
@@ -66,12 +74,8 @@ for (const mode of ['default', 'js']) {
 // disconnect, offline, close, reconnect, connect; the DISCONNECT arriving with the reset
 // once hid the reset, and the client stayed 'connected'.
 test('a DISCONNECT followed in the same tick by a reset: the client sees the close and reconnects', { timeout: 20_000 }, async () => {
-  const sockets = new Set()
   let accepted = 0
-  const server = net.createServer((s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-    s.on('error', () => {})
+  const peer = await startPeer((s) => {
     const n = ++accepted
     const parser = mqttPacket.parser({ protocolVersion: 5 })
     parser.on('packet', (p) => {
@@ -86,8 +90,7 @@ test('a DISCONNECT followed in the same tick by a reset: the client sees the clo
     })
     s.on('data', (d) => parser.parse(d))
   })
-  const port = await listen(server)
-  const c = mqtt().connect({ host: '127.0.0.1', port, protocolVersion: 5, reconnectPeriod: 300 })
+  const c = mqtt().connect({ host: '127.0.0.1', port: peer.port, protocolVersion: 5, reconnectPeriod: 300 })
   const events = []
   for (const e of ['connect', 'disconnect', 'offline', 'close', 'reconnect']) c.on(e, () => events.push(e))
   c.on('error', () => {})
@@ -97,7 +100,7 @@ test('a DISCONNECT followed in the same tick by a reset: the client sees the clo
     assert.deepStrictEqual(events, ['connect', 'disconnect', 'offline', 'close', 'reconnect', 'connect'])
   } finally {
     c.end(true)
-    await closeServer(server, sockets)
+    await peer.close()
   }
 })
 
@@ -105,14 +108,10 @@ test('a DISCONNECT followed in the same tick by a reset: the client sees the clo
 // the call for QoS 0 while connected; stored with a QoS 1 message it threw later, uncaught,
 // from the ack (here `list[k].cb is not a function`, from end()).
 test('publish with a callback that is not a function throws a TypeError at the call (QoS 0, connected)', { timeout: 10_000 }, async () => {
-  const sockets = new Set()
-  const server = net.createServer((s) => {
-    sockets.add(s)
-    s.on('error', () => {})
+  const peer = await startPeer((s) => {
     s.on('data', (d) => { if (d[0] === 0x10) s.write(Buffer.from([0x20, 2, 0, 0])) })
   })
-  const port = await listen(server)
-  const c = mqtt().connect({ host: '127.0.0.1', port, reconnectPeriod: 0 })
+  const c = mqtt().connect({ host: '127.0.0.1', port: peer.port, reconnectPeriod: 0 })
   try {
     await new Promise((resolve) => c.once('connect', resolve))
     assert.throws(() => c.publish('t', 'm', {}, 'str'), { name: 'TypeError', message: 'cb is not a function' })
@@ -121,7 +120,7 @@ test('publish with a callback that is not a function throws a TypeError at the c
     await new Promise((resolve, reject) => c.publish('t', 'ok', (err) => err ? reject(err) : resolve()))
   } finally {
     await new Promise((resolve) => c.end(true, resolve))
-    await closeServer(server, sockets)
+    await peer.close()
   }
 })
 
@@ -141,18 +140,14 @@ test('publish with a callback that is not a function throws at the call at QoS 1
 // header, and any packet past the client's maximum packet size (64 MiB by default) too.
 // MQTT.js waits for the whole claimed length.
 test('a CONNACK claiming 1 MiB is refused from its fixed header (below MQTT 5 it has two bytes)', { timeout: 10_000, skip: upstream && 'MQTT.js buffers the whole claimed length (README: deliberate differences)' }, async () => {
-  const sockets = new Set()
-  const server = net.createServer((s) => {
-    sockets.add(s)
-    s.on('error', () => {})
+  const peer = await startPeer((s) => {
     s.on('data', (d) => {
       if (d[0] !== 0x10) return
       s.write(Buffer.from([0x20, 0x80, 0x80, 0x40]))
       s.write(Buffer.alloc(64 * 1024))
     })
   })
-  const port = await listen(server)
-  const c = mqtt().connect({ host: '127.0.0.1', port, reconnectPeriod: 0 })
+  const c = mqtt().connect({ host: '127.0.0.1', port: peer.port, reconnectPeriod: 0 })
   try {
     const err = await new Promise((resolve) => {
       c.once('error', resolve)
@@ -162,31 +157,27 @@ test('a CONNACK claiming 1 MiB is refused from its fixed header (below MQTT 5 it
     assert.match(err.message, /connack must have a remaining length of 2/)
   } finally {
     c.end(true)
-    await closeServer(server, sockets)
+    await peer.close()
   }
 })
 
 test('a PUBLISH past the default maximum packet size (64 MiB) is refused from its fixed header; maxPacketSize raises it', { timeout: 10_000, skip: upstream && 'MQTT.js has no limit (README: deliberate differences)' }, async () => {
-  const sockets = new Set()
   // A PUBLISH claiming 80 MiB, of which only the first 64 KiB come.
   const claim = [0x30, 0x80, 0x80, 0x80, 0x28]
-  const server = net.createServer((s) => {
-    sockets.add(s)
-    s.on('error', () => {})
+  const peer = await startPeer((s) => {
     s.on('data', (d) => {
       if (d[0] !== 0x10) return
       s.write(Buffer.from([0x20, 2, 0, 0]))
       s.write(Buffer.concat([Buffer.from(claim), Buffer.from([0, 1, 0x74]), Buffer.alloc(64 * 1024)]))
     })
   })
-  const port = await listen(server)
   const errorWithin = (c, ms) => new Promise((resolve) => {
     c.once('error', resolve)
     setTimeout(() => resolve(null), ms)
   })
   const lib = mqtt()
-  const c = lib.connect({ host: '127.0.0.1', port, reconnectPeriod: 0 })
-  const raised = lib.connect({ host: '127.0.0.1', port, reconnectPeriod: 0, maxPacketSize: 128 * 1024 * 1024 })
+  const c = lib.connect({ host: '127.0.0.1', port: peer.port, reconnectPeriod: 0 })
+  const raised = lib.connect({ host: '127.0.0.1', port: peer.port, reconnectPeriod: 0, maxPacketSize: 128 * 1024 * 1024 })
   try {
     const err = await errorWithin(c, 3000)
     assert.ok(err, 'no error within 3 s')
@@ -197,7 +188,7 @@ test('a PUBLISH past the default maximum packet size (64 MiB) is refused from it
   } finally {
     c.end(true)
     raised.end(true)
-    await closeServer(server, sockets)
+    await peer.close()
   }
 })
 
@@ -210,22 +201,18 @@ test('a PUBLISH past the default maximum packet size (64 MiB) is refused from it
 // 1.005 s, and the event loop is busy from 0.5 s to 1.5 s, so that all the timers are due
 // when it comes back. No connection may open after that.
 test('attempts still waiting at the opening gate when their connect timeout passes are never opened', { timeout: 30_000 }, async () => {
-  const sockets = new Set()
   let busyOver = false
   let late = 0
   let connects = 0
-  const server = net.createServer((s) => {
-    sockets.add(s)
+  const peer = await startPeer((s) => {
     if (busyOver) late++
-    s.on('error', () => {})
     s.on('data', (d) => { if (d[0] === 0x10) connects++ })
   })
-  const port = await listen(server)
   const lib = mqtt()
   const clients = []
   const closed = []
   for (let i = 0; i < 100; i++) {
-    const c = lib.connect({ host: '127.0.0.1', port, reconnectPeriod: 0, connectTimeout: i < 64 ? 1000 : 1005 })
+    const c = lib.connect({ host: '127.0.0.1', port: peer.port, reconnectPeriod: 0, connectTimeout: i < 64 ? 1000 : 1005 })
     c.on('error', () => {})
     closed.push(new Promise((resolve) => c.once('close', resolve)))
     clients.push(c)
@@ -239,9 +226,9 @@ test('attempts still waiting at the opening gate when their connect timeout pass
     busyOver = true
     await withTimeout(Promise.all(closed), 10_000, 'every client closed')
     await sleep(1000)
-    assert.strictEqual(late, 0, `${late} connections opened after the clients' timeouts (${sockets.size} in all, ${connects} CONNECTs)`)
+    assert.strictEqual(late, 0, `${late} connections opened after the clients' timeouts (${peer.sockets.size} in all, ${connects} CONNECTs)`)
   } finally {
     for (const c of clients) c.end(true)
-    await closeServer(server, sockets)
+    await peer.close()
   }
 })
