@@ -128,6 +128,8 @@ unsafe fn make(env: sys::napi_env) -> Option<Local> {
     });
     let mut name = ptr::null_mut();
     let mut tsfn = ptr::null_mut();
+    // SAFETY: the caller's promise.
+    let resource = unsafe { resource(env) }?;
     let fin = Arc::into_raw(ready.clone()) as *mut c_void;
     // SAFETY: plain Node-API calls on the live environment. `fin` is given back to
     // `on_finalize` once, when Node destroys the function; if creating fails, it is ours.
@@ -137,7 +139,7 @@ unsafe fn make(env: sys::napi_env) -> Option<Local> {
             && sys::napi_create_threadsafe_function(
                 env,
                 ptr::null_mut(),
-                ptr::null_mut(),
+                resource,
                 name,
                 0,
                 1,
@@ -170,6 +172,49 @@ unsafe fn make(env: sys::napi_env) -> Option<Local> {
         hosts: HashMap::new(),
         active: 0,
     })
+}
+
+/// The function's async resource: an object whose `hasRef()` says whether the function
+/// holds the event loop open (a client of this thread is running), as Node's own handles
+/// say it. Tools that look for what keeps a process alive through async hooks (jest's
+/// `--detectOpenHandles`) ask it; without it they count the function, which lives as long
+/// as the thread, as open for ever.
+///
+/// # Safety
+/// As [`ready`].
+unsafe fn resource(env: sys::napi_env) -> Option<sys::napi_value> {
+    let mut obj = ptr::null_mut();
+    let mut f = ptr::null_mut();
+    // SAFETY: plain Node-API calls on the live environment.
+    let ok = unsafe {
+        sys::napi_create_object(env, &mut obj) == sys::Status::napi_ok
+            && sys::napi_create_function(
+                env,
+                c"hasRef".as_ptr(),
+                6,
+                Some(has_ref),
+                ptr::null_mut(),
+                &mut f,
+            ) == sys::Status::napi_ok
+            && sys::napi_set_named_property(env, obj, c"hasRef".as_ptr(), f) == sys::Status::napi_ok
+    };
+    ok.then_some(obj)
+}
+
+unsafe extern "C" fn has_ref(
+    env: sys::napi_env,
+    _info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let active = LOCAL
+        .try_with(|l| {
+            l.try_borrow()
+                .is_ok_and(|l| l.as_ref().is_some_and(|l| l.active > 0))
+        })
+        .unwrap_or(false);
+    let mut out = ptr::null_mut();
+    // SAFETY: called by Node on this thread with its live environment.
+    unsafe { sys::napi_get_boolean(env, active, &mut out) };
+    out
 }
 
 /// Keeps `func` as client `client`'s drain function, called when it announces events,
