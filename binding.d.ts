@@ -131,7 +131,7 @@ export declare function encodePacket(tape: Uint32Array, data: Uint8Array, payloa
 export declare function eventKinds(): Record<string, number>
 
 /** The per-message calls as an object of plain functions (see the module docs). */
-export declare function fastCalls(): { topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientAttach(handle: number, drain: () => void): boolean }
+export declare function fastCalls(): { topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientAttach(handle: number, drain: () => void, node: boolean): boolean }
 
 /** How to reach the broker and how to behave; the CONNECT itself comes as a tape record. */
 export interface NativeClientOptions {

@@ -7,6 +7,7 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('./native')
+const runtime = require('./runtime')
 const { tlsOptions, wsOptions, socksOptions, transformedWsBuilder, nodeTlsBuilder } = require('./transport-options')
 
 const { fast } = native
@@ -330,7 +331,7 @@ class MqttClient extends EventEmitter {
       if (this._native !== nat) return
       // Called whenever events wait; plain TCP is read on this thread when libuv allows
       // it (src/binding/notifier.rs, poll.rs).
-      fast.clientAttach(this._h, () => this._drain())
+      fast.clientAttach(this._h, () => this._drain(), runtime.name === 'node')
       nat.start()
     }))
   }

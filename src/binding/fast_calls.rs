@@ -327,12 +327,18 @@ fast_call! {
 }
 
 fast_call! {
-    /// `clientAttach(handle, drain)` -> whether the client's plain TCP connections will be
-    /// read on this thread. `drain()` is called whenever the client has events waiting
-    /// (see `notifier.rs`, `poll.rs`); the client keeps the event loop alive from here until
-    /// it has finished.
-    fn client_attach(env, [h, func]) {
+    /// `clientAttach(handle, drain, node)` -> whether the client's plain TCP connections
+    /// will be read on this thread. `drain()` is called whenever the client has events
+    /// waiting (see `notifier.rs`, `poll.rs`); the client keeps the event loop alive from
+    /// here until it has finished. `node` says the runtime is Node: its event loop is
+    /// libuv, which `poll.rs` needs (elsewhere, as on Bun and Deno, the I/O thread reads;
+    /// see `lib/runtime.js`).
+    fn client_attach(env, [h, func, node]) {
         let handle = u32_arg(env, h, "handle")?;
+        let mut on_node = false;
+        if sys::napi_get_value_bool(env, node, &mut on_node) != sys::Status::napi_ok {
+            return Err(bad("node"));
+        }
         let core = calls::core(handle)?;
         let mut kind = 0;
         if sys::napi_typeof(env, func, &mut kind) != sys::Status::napi_ok
@@ -340,17 +346,17 @@ fast_call! {
         {
             return Err(bad("drain"));
         }
-        if !super::notifier::attach(env, handle, func) {
+        if !super::notifier::attach(env, handle, func, on_node) {
             return Err(Thrown(
                 "ERR_MQTT_NAPI_ENV",
                 "cannot attach the client: its JS environment is shutting down".into(),
             ));
         }
         #[cfg(unix)]
-        let on = super::poll::register(env, handle, core.shared.clone());
+        let on = on_node && super::poll::register(env, handle, core.shared.clone());
         #[cfg(not(unix))]
         let on = {
-            let _ = core;
+            let _ = (core, on_node);
             false
         };
         let mut out = ptr::null_mut();
@@ -374,7 +380,7 @@ const CALLS: [(&str, Callback); 9] = [
 /// The per-message calls as an object of plain functions (see the module docs).
 #[napi(
     catch_unwind,
-    ts_return_type = "{ topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientAttach(handle: number, drain: () => void): boolean }"
+    ts_return_type = "{ topicId(topic: string): number; clientPublishTopic(handle: number, topicId: number, payload: Uint8Array, flags: number, messageId: number): number; clientPublish(handle: number, topic: string, payload: Uint8Array, flags: number, messageId: number): number; clientSend(handle: number, tape: Uint32Array, data: Uint8Array, payload: Uint8Array): number; clientAck(handle: number, messageId: number, qos: number, reasonCode: number): void; clientComplete(handle: number, messageId: number): void; clientFlush(handle: number): void; clientWriteMark(handle: number): number; clientAttach(handle: number, drain: () => void, node: boolean): boolean }"
 )]
 pub fn fast_calls(env: &Env) -> Result<Unknown<'_>, JsError> {
     let fail = |what: &str| {

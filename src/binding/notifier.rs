@@ -90,6 +90,8 @@ struct Local {
     hosts: HashMap<u32, Host>,
     /// Clients counted in `hosts`: the function is referenced while this is above 0.
     active: usize,
+    /// The runtime is Node (see `attach`).
+    node: bool,
 }
 
 thread_local! {
@@ -171,6 +173,7 @@ unsafe fn make(env: sys::napi_env) -> Option<Local> {
         ready,
         hosts: HashMap::new(),
         active: 0,
+        node: true,
     })
 }
 
@@ -219,12 +222,18 @@ unsafe extern "C" fn has_ref(
 
 /// Keeps `func` as client `client`'s drain function, called when it announces events,
 /// and counts the client as running (the loop stays alive) until [`finished`] or
-/// [`detach`]. False if Node refuses (the environment is going away).
+/// [`detach`]. False if Node refuses (the environment is going away). `node` says the
+/// runtime is Node, where async contexts can be destroyed in clean-up hooks.
 ///
 /// # Safety
 /// `env` and `func` are live values of the running call's environment, on its thread,
 /// and [`ready`] was called on this thread.
-pub(super) unsafe fn attach(env: sys::napi_env, client: u32, func: sys::napi_value) -> bool {
+pub(super) unsafe fn attach(
+    env: sys::napi_env,
+    client: u32,
+    func: sys::napi_value,
+    node: bool,
+) -> bool {
     let mut fref = ptr::null_mut();
     let mut name = ptr::null_mut();
     let mut ctx = ptr::null_mut();
@@ -254,6 +263,7 @@ pub(super) unsafe fn attach(env: sys::napi_env, client: u32, func: sys::napi_val
             let mut l = l.borrow_mut();
             let local = l.as_mut()?;
             local.hosts.insert(client, host);
+            local.node = node;
             local.active += 1;
             if local.active == 1 {
                 // SAFETY: the function is alive while `LOCAL` holds it.
@@ -397,8 +407,13 @@ unsafe extern "C" fn on_teardown(_arg: *mut c_void) {
     }
     for (_, h) in local.hosts {
         // SAFETY: made on this environment, which is still alive during its clean-up hooks.
+        // Only Node's `napi_async_destroy` works there: Deno's needs a live V8 context, which
+        // a terminating worker no longer has (V8 aborts the process: "Cannot create a handle
+        // without a HandleScope"); elsewhere the context goes with the environment.
         unsafe {
-            sys::napi_async_destroy(local.env, h.ctx);
+            if local.node {
+                sys::napi_async_destroy(local.env, h.ctx);
+            }
             sys::napi_delete_reference(local.env, h.func);
         }
     }
