@@ -2,20 +2,18 @@
 
 // Loads the native addon once, with a message a person can act on when it is missing.
 
-const path = require('path')
-const { installedName } = require('./package-name')
+const { platformArchABI } = require('../scripts/platform.js')
 
 let native
 try {
   native = require('../binding.js')
 } catch (err) {
-  const name = installedName(path.join(__dirname, '..'))
+  // The loader's own text (napi-rs's advice about an npm bug) does not apply: it stays in
+  // `cause`, for whoever debugs.
   const e = new Error(
-    'mqtt-napi: the native addon could not be loaded for ' +
-      `${process.platform}-${process.arch} (Node ${process.version}). ` +
-      'No prebuilt binary matched this platform and it was not built from source. ' +
-      `Install Rust (https://rustup.rs) and run \`npm rebuild ${name}\` in your project, or use the \`mqtt\` package. ` +
-      `Cause: ${err && err.message ? err.message.split('\n')[0] : err}`
+    `mqtt-napi: no native addon for ${platformArchABI()} (Node ${process.version}): ` +
+      'no prebuilt binary was installed for this platform and none was built from source. ' +
+      'Build it with `npx mqtt-napi-build` in your project (needs Rust: https://rustup.rs), or use the `mqtt` package.'
   )
   e.code = 'ERR_MQTT_NAPI_NO_BINARY'
   e.cause = err

@@ -2,10 +2,13 @@
 # Installs the package as a user would and runs a round trip through require('mqtt') against
 # Mosquitto, twice:
 #  1. prebuilt: the main package and the linux-x64-gnu platform package, packed into tarballs,
-#     installed into a fresh app as `mqtt` with no cargo on PATH; the binary is the release
-#     build's (cargo-zigbuild against glibc 2.17), checked for its glibc symbol versions;
-#  2. from source: the main tarball alone, optional packages omitted, cargo present; the
-#     install script's progress lines must show.
+#     installed into a fresh app as `mqtt` with no cargo on PATH and npm's strictest script
+#     policy (--strict-allow-scripts: the package has no install script), no warning about
+#     scripts; the binary is the release build's (cargo-zigbuild against glibc 2.17), checked
+#     for its glibc symbol versions;
+#  2. from source: the main tarball alone, optional packages omitted, cargo present: require
+#     fails with ERR_MQTT_NAPI_NO_BINARY, then `npx mqtt-napi-build` builds, its progress
+#     lines show, and the round trip passes.
 # MQTT_NAPI_BUILD_PROFILE (default fast here) is the cargo profile of both builds.
 # MQTT_NAPI_RELEASE_BINARIES=1 (the release workflow): test the binaries already in npm/*/
 # instead of building linux-x64-gnu, and leave them there.
@@ -65,7 +68,10 @@ new_app "$APP"
   cd "$APP"
   export PATH="$NOCARGO_PATH"
   if command -v cargo >/dev/null; then echo "install test: cargo still on PATH" >&2; exit 1; fi
-  npm install --no-audit --no-fund "mqtt@file:$MAIN_TGZ" "$PLATFORM_TGZ"
+  npm install --no-audit --no-fund --strict-allow-scripts "mqtt@file:$MAIN_TGZ" "$PLATFORM_TGZ" 2>&1 | tee "$WORK/prebuilt-install.out"
+  if grep -iE "allowScripts|install script|install-scripts" "$WORK/prebuilt-install.out"; then
+    echo "install test: npm spoke of install scripts" >&2; exit 1
+  fi
   [[ -f node_modules/mqtt-napi-linux-x64-gnu/mqtt-napi.linux-x64-gnu.node ]]
   if ls node_modules/mqtt/*.node 2>/dev/null; then echo "install test: the install built a binary" >&2; exit 1; fi
   node roundtrip.js "$PORT" | tee "$WORK/prebuilt.out"
@@ -78,7 +84,9 @@ APP="$WORK/app-source"
 new_app "$APP"
 (
   cd "$APP"
-  npm install --no-audit --no-fund --omit=optional --foreground-scripts "mqtt@file:$MAIN_TGZ" 2>&1 | tee "$WORK/source.out"
+  npm install --no-audit --no-fund --strict-allow-scripts --omit=optional "mqtt@file:$MAIN_TGZ"
+  node -e "try { require('mqtt'); process.exit(1) } catch (e) { if (e.code !== 'ERR_MQTT_NAPI_NO_BINARY' || !e.message.includes('npx mqtt-napi-build')) throw e; console.error(e.message) }"
+  npx --no-install mqtt-napi-build 2>&1 | tee "$WORK/source.out"
   node roundtrip.js "$PORT" | tee "$WORK/source-roundtrip.out"
 )
 grep -q "mqtt-napi: compiled [0-9]* crates" "$WORK/source.out"

@@ -1,52 +1,37 @@
+#!/usr/bin/env node
 'use strict'
 
-// npm's install hook. A prebuilt binary (from the npm/ platform package npm installed as an
-// optional dependency) or an addon built earlier is used as it is; otherwise, with Rust
-// present, the addon is built from source. Without either, the install still succeeds and
-// require() explains what to do.
+// `npx mqtt-napi-build`: builds the native addon from source, for a platform with no prebuilt
+// binary. The package has no install script (npm's script policies, `--ignore-scripts` and
+// `--strict-allow-scripts`, never stand between a user and the prebuilt binary), so this is
+// run by hand, once, in the project: the error a `require` without a binary throws says so.
+// A binary that already loads is kept (`--force` builds anyway).
 //
-// npm hides an install script's output unless it fails, and a source build takes minutes, so
-// progress lines go to stderr and, when stderr is not a terminal (npm's case), also to the
-// terminal itself (/dev/tty) where there is one.
-//
-// Environment: MQTT_NAPI_SKIP_BUILD=1 skips the build; MQTT_NAPI_BUILD_PROFILE names the cargo
-// profile of a package install's build (default release; `fast` skips LTO: quicker build,
-// somewhat slower addon).
+// Progress lines go to stderr (a build takes minutes). Environment: MQTT_NAPI_BUILD_PROFILE
+// names the cargo profile of a package's build (default release; `fast` skips LTO: quicker
+// build, somewhat slower addon).
 
 const { spawn, spawnSync } = require('child_process')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const readline = require('readline')
-const { installedName } = require('../lib/package-name')
 const { platformArchABI } = require('./platform.js')
 
 const root = path.join(__dirname, '..')
 
-let tty = null
-if (!process.stderr.isTTY) {
-  try {
-    tty = fs.openSync('/dev/tty', 'w')
-  } catch {}
-}
-
 function say (line) {
   process.stderr.write(`${line}\n`)
-  if (tty !== null) {
-    try {
-      fs.writeSync(tty, `${line}\n`)
-    } catch {
-      tty = null
-    }
-  }
 }
 
-function hasBinary () {
+/** Where a loadable binary is, or null. */
+function binary () {
   try {
+    const found = Object.keys(require.cache)
     require(path.join(root, 'binding.js'))
-    return true
+    return Object.keys(require.cache).find((f) => f.endsWith('.node') && !found.includes(f)) || 'loaded'
   } catch {
-    return false
+    return null
   }
 }
 
@@ -110,7 +95,7 @@ function buildPackage () {
         say(`mqtt-napi: built the native addon in ${elapsed()}`)
       }
       if (ownTarget) fs.rmSync(targetDir, { recursive: true, force: true })
-      if (ok && !hasBinary()) {
+      if (ok && !binary()) {
         say('mqtt-napi: the built addon does not load')
         ok = false
       }
@@ -120,20 +105,23 @@ function buildPackage () {
 }
 
 async function main () {
-  if (process.env.MQTT_NAPI_SKIP_BUILD === '1' || hasBinary()) return 0
-  const name = installedName(root)
-  if (!hasCargo()) {
-    say(
-      `mqtt-napi: no prebuilt binary for ${platformArchABI()} and no Rust toolchain found. ` +
-        `Install Rust from https://rustup.rs and run \`npm rebuild ${name}\` in your project, or use the \`mqtt\` package.`
-    )
+  const have = binary()
+  if (have && !process.argv.includes('--force')) {
+    say(`mqtt-napi: the native addon loads (${have}); nothing to build (--force builds anyway).`)
     return 0
   }
-  if (!fs.existsSync(path.join(root, 'Cargo.toml'))) return 0
+  if (!hasCargo()) {
+    say(`mqtt-napi: building the native addon for ${platformArchABI()} needs Rust; install it from https://rustup.rs and run \`npx mqtt-napi-build\` again.`)
+    return 1
+  }
+  if (!fs.existsSync(path.join(root, 'Cargo.toml'))) {
+    say('mqtt-napi: this copy of the package has no Rust sources to build from.')
+    return 1
+  }
   const napiCli = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
   const ok = fs.existsSync(napiCli) && fs.existsSync(path.join(root, '.git')) ? buildCheckout(napiCli) : await buildPackage()
   if (!ok) {
-    say(`mqtt-napi: the source build failed; see the messages above (\`npm rebuild ${name} --foreground-scripts\` shows all of them).`)
+    say('mqtt-napi: the source build failed; see the messages above.')
     return 1
   }
   return 0
