@@ -11,11 +11,11 @@
 // names the cargo profile of a package's build (default release; `fast` skips LTO: quicker
 // build, somewhat slower addon).
 
-const { spawn, spawnSync } = require('child_process')
-const fs = require('fs')
-const os = require('os')
-const path = require('path')
-const readline = require('readline')
+const { spawn, spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const readline = require('node:readline')
 const { platformArchABI } = require('./platform.js')
 
 const root = path.join(__dirname, '..')
