@@ -510,7 +510,7 @@ test('events across a broker outage come in MQTT.js order', async () => {
 
 // With MQTT.js 5.16 a throwing 'message' listener wedges the client: the publishes below never
 // complete and it dies on keepalive 90 s later.
-test('a message listener that throws does not lose the rest of the batch', { skip: impl.upstream && 'MQTT.js stalls (the defect we fix)' }, async () => {
+test('a message listener that throws does not lose the rest of the batch', { skip: (impl.upstream && 'MQTT.js stalls (the defect we fix)') || (impl.runtime === 'bun' && 'bun test fails a test on an uncaught error before process listeners see it') }, async () => {
   const c = await connected()
   await c.subscribeAsync('throw/t', { qos: 1 })
   const seen = []

@@ -13,7 +13,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { execFileSync, spawn } = require('node:child_process')
-const { upstream } = require('./helpers/impl')
+const { upstream, runtime } = require('./helpers/impl')
 const { startBroker, freePort } = require('./helpers/broker')
 const { makeCerts } = require('./helpers/certs')
 const { runScript } = require('./helpers/script-runner')
@@ -21,6 +21,9 @@ const { fakeBroker } = require('./helpers/fake-broker')
 const { once, sleep, withTimeout } = require('./helpers/wait')
 
 const skip = upstream && 'mqtt-napi/jsre is this package\'s own API'
+// The synchronous open adopts a connected descriptor (net.Socket({ fd })), which Bun cannot:
+// there it throws ERR_NOT_SUPPORTED (the last test).
+const syncOpen = skip || (runtime === 'bun' && 'Bun cannot adopt a connected socket: the synchronous open throws there')
 const ROOT = path.join(__dirname, '..')
 const REGISTER = path.join(ROOT, 'lib', 'jsre', 'register.js')
 const SAMPLES = path.join(__dirname, 'samples', 'jsre')
@@ -75,7 +78,7 @@ function connected (port, tlsOpt, opt = connectOpt) {
   }), 8000, 'open and connect')
 }
 
-test('the typical example: opens synchronously, connects with credentials, subscribes, gets its own messages; reopens after the broker restarts', { skip }, async () => {
+test('the typical example: opens synchronously, connects with credentials, subscribes, gets its own messages; reopens after the broker restarts', { skip: syncOpen }, async () => {
   let b = await startBroker(strict)
   const run = runScript(sample('typical.js', [
     ["socket.sockaddr('192.168.0.2', 61613)", `socket.sockaddr('127.0.0.1', ${b.port})`],
@@ -102,7 +105,7 @@ test('the typical example: opens synchronously, connects with credentials, subsc
   }
 })
 
-test('TLS (the synchronous open with tlsOpt { ca, server, rejectUnauthorized }), credentials, publish/subscribe/unsubscribe as documented', { skip }, async () => {
+test('TLS (the synchronous open with tlsOpt { ca, server, rejectUnauthorized }), credentials, publish/subscribe/unsubscribe as documented', { skip: syncOpen }, async () => {
   const run = runScript(sample('tls.js', [
     ["socket.sockaddr('192.168.0.1', 8020)", `socket.sockaddr('127.0.0.1', ${tlsAuth.port})`],
     ["fs.readString('./ca.pem')", JSON.stringify(String(certs.ca))],
@@ -164,7 +167,7 @@ test('mutual TLS: tlsOpt with Node\'s cert and key', { skip }, async () => {
   assert.ok(['no remote', 'disconnect'].includes(outcome), outcome)
 })
 
-test('the synchronous open blocks the thread until connected, and returns undefined after `timeout` when the peer does not answer', { skip }, async () => {
+test('the synchronous open blocks the thread until connected, and returns undefined after `timeout` when the peer does not answer', { skip: syncOpen }, async () => {
   // A listener whose process never accepts (its thread is parked): once its backlog is
   // full, further connections get no answer, as from an unreachable host.
   const peer = spawn(process.execPath, ['-e', `
@@ -229,7 +232,7 @@ test('messages are { topic, message (Buffer), qos, packetId }; isQueued() while 
   assert.ok((await emitted)[0] instanceof Error)
 })
 
-test('refused credentials: an error event (CONNACK code), then disconnect; with no error listener the error is thrown', { skip }, async () => {
+test('refused credentials: an error event (CONNACK code), then disconnect; with no error listener the error is thrown', { skip: syncOpen }, async () => {
   const events = []
   await withTimeout(new Promise((resolve) => {
     jsre().open(sockaddr(auth.port), undefined, (client) => {
@@ -286,7 +289,7 @@ test('publishes that the breaking link took with them are told by disconnect, no
   }
 })
 
-test('README\'s JSRE example runs as printed: it gets its own QoS 1 message back', { skip }, async () => {
+test('README\'s JSRE example runs as printed: it gets its own QoS 1 message back', { skip: syncOpen }, async () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
   const block = /```js\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### `mqtt-napi/jsre`')))[1]
   const src = block.replace("require('mqtt-napi/jsre')", `require(${JSON.stringify(path.join(ROOT, 'jsre.js'))})`)
@@ -298,4 +301,14 @@ test('README\'s JSRE example runs as printed: it gets its own QoS 1 message back
   } finally {
     await run.stop()
   }
+})
+
+test('on Bun the synchronous open throws ERR_NOT_SUPPORTED and says to pass a callback; the callback form works', { skip: skip || (runtime !== 'bun' && 'Bun only') }, async () => {
+  const { open } = jsre()
+  assert.throws(() => open(sockaddr(plain.port)), (err) => err.code === 'ERR_NOT_SUPPORTED' && /on Bun pass a callback/.test(err.message))
+  const remote = await withTimeout(new Promise((resolve) => open(sockaddr(plain.port), undefined, (client, r) => {
+    client.close()
+    resolve(r)
+  })), 5000, 'callback open')
+  assert.ok(remote, 'connected')
 })

@@ -11,12 +11,17 @@ const assert = require('node:assert')
 const path = require('node:path')
 const { execFile } = require('node:child_process')
 const { startBroker } = require('./helpers/broker')
-const { upstream } = require('./helpers/impl')
+const { upstream, nodeOnly } = require('./helpers/impl')
 
 const ROOT = path.join(__dirname, '..')
 const RUNNERS = path.join(__dirname, 'runners')
 const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js')
 const AVA = path.join(ROOT, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
+
+// Each runner here is run by Node (process.execPath): on Bun and Deno every test is skipped.
+const offNode = nodeOnly('runs jest, ava and node:test with this Node')
+/** node:test's `test`, skipped off Node. */
+const check = (name, opts, fn) => test(name, { ...opts, skip: opts.skip || offNode }, fn)
 
 let broker
 test.before(async () => {
@@ -44,14 +49,14 @@ function run (args, env = {}, timeout = 60_000) {
 
 const jestArgs = ['--rootDir', RUNNERS, '--runTestsByPath', path.join(RUNNERS, 'jest.spec.js'), '--detectOpenHandles', '--ci', '--watchman=false']
 
-test('jest --detectOpenHandles reports nothing after endAsync(), end(cb) and end(true, cb)', { timeout: 120_000 }, async () => {
+check('jest --detectOpenHandles reports nothing after endAsync(), end(cb) and end(true, cb)', { timeout: 120_000 }, async () => {
   const r = await run([JEST, ...jestArgs])
   assert.equal(r.code, 0, r.out)
   assert.match(r.out, /Tests:\s+3 passed, 3 total/, r.out)
   assert.doesNotMatch(r.out, /open handle/i, r.out)
 })
 
-test('control: jest --detectOpenHandles reports a client never ended', { timeout: 120_000, skip: upstream && 'jest leaves TCP sockets (TCPWRAP) out, and MQTT.js has no other handle to show' }, async () => {
+check('control: jest --detectOpenHandles reports a client never ended', { timeout: 120_000, skip: upstream && 'jest leaves TCP sockets (TCPWRAP) out, and MQTT.js has no other handle to show' }, async () => {
   const r = await run([JEST, ...jestArgs, '--forceExit'], { RUNNER_LEFT_OPEN: '1' })
   assert.match(r.out, /Tests:\s+1 passed, 1 total/, r.out)
   assert.match(r.out, /detected the following \d+ open handles? potentially keeping/, r.out)
@@ -61,20 +66,20 @@ for (const threads of [true, false]) {
   const mode = threads ? 'worker threads' : 'child processes'
   const avaArgs = [AVA, path.join('__test__', 'runners', 'ava.spec.js'), threads ? '--worker-threads' : '--no-worker-threads']
 
-  test(`ava (${mode}) exits cleanly after endAsync(), end(cb) and end(true, cb)`, { timeout: 120_000 }, async () => {
+  check(`ava (${mode}) exits cleanly after endAsync(), end(cb) and end(true, cb)`, { timeout: 120_000 }, async () => {
     const r = await run(avaArgs)
     assert.equal(r.code, 0, r.out)
     assert.match(r.out, /3 tests passed/, r.out)
     assert.doesNotMatch(r.out, /Failed to exit|Timed out/, r.out)
   })
 
-  test(`control: ava (${mode}) says a file with a client never ended fails to exit`, { timeout: 120_000 }, async () => {
+  check(`control: ava (${mode}) says a file with a client never ended fails to exit`, { timeout: 120_000 }, async () => {
     const r = await run(avaArgs, { RUNNER_LEFT_OPEN: '1' })
     assert.match(r.out, /Failed to exit/, r.out)
   })
 }
 
-test('node:test\'s default runner ends at once, with no warning, after the clients end', { timeout: 120_000 }, async () => {
+check('node:test\'s default runner ends at once, with no warning, after the clients end', { timeout: 120_000 }, async () => {
   const r = await run(['--test', path.join(RUNNERS, 'node-test.spec.js')])
   assert.equal(r.code, 0, r.out)
   assert.match(r.out, /# pass 3/, r.out)
@@ -85,7 +90,7 @@ test('node:test\'s default runner ends at once, with no warning, after the clien
   assert.equal(direct.code, 0, direct.out)
 })
 
-test('control: a file whose client is never ended does not exit by itself', { timeout: 60_000 }, async () => {
+check('control: a file whose client is never ended does not exit by itself', { timeout: 60_000 }, async () => {
   const r = await run([path.join(RUNNERS, 'node-test.spec.js')], { RUNNER_LEFT_OPEN: '1' }, 5_000)
   assert.equal(r.code, 'killed', r.out)
 })

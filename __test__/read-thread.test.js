@@ -84,7 +84,10 @@ for (const [transport, mode] of ['tcp', 'tls'].flatMap((t) => ['adaptive', 'js',
       const first = collect(c, 'burst', BURST)
       c.subscribe('#')
       await withTimeout(first, 20000, 'QoS 0 burst')
-      const streaming = { adaptive: 'io', js: 'js', io: 'none' }[mode]
+      // Off Node (Bun, Deno) the I/O thread reads, whatever the variable says: their event
+      // loops are not libuv (Bun aborted in uv_poll_init, Deno never reported).
+      const offNode = impl.runtime !== 'node'
+      const streaming = offNode ? 'none' : { adaptive: 'io', js: 'js', io: 'none' }[mode]
       assert.strictEqual(c._native.readThread(), streaming, 'after the burst')
 
       for (let i = 0; i < 10; i++) {
@@ -92,7 +95,7 @@ for (const [transport, mode] of ['tcp', 'tls'].flatMap((t) => ['adaptive', 'js',
         await c.publishAsync('ping', '0', { qos: 1 })
         await withTimeout(pong, 5000, `round trip ${i}`)
       }
-      const quiet = { adaptive: 'js', js: 'js', io: 'none' }[mode]
+      const quiet = offNode ? 'none' : { adaptive: 'js', js: 'js', io: 'none' }[mode]
       assert.strictEqual(c._native.readThread(), quiet, 'after the round trips')
 
       const second = collect(c, 'burst', BURST)

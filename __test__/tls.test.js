@@ -204,13 +204,16 @@ test('a certificate from a trusted CA that names its host only in its CN is acce
 // error): the TLS 1.3 certificate-required alert as ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED,
 // an alert that ends the handshake as EPROTO with OpenSSL's name for it. Before: `read EIO`
 // and a bare `read EPROTO`.
-test('a TLS alert from the server is named as Node names it: no client certificate (TLS 1.3 and 1.2), no TLS version in common', async () => {
+test('a TLS alert from the server is named as Node names it: no client certificate (TLS 1.3 and 1.2), no TLS version in common', { skip: impl.runtime === 'deno' && 'Deno\'s node:tls server resets the connection instead of sending the alert' }, async () => {
   const tls = require('node:tls')
   const cases = [
     [{ requestCert: true, rejectUnauthorized: true }, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', /tlsv13 alert certificate required/],
     [{ requestCert: true, rejectUnauthorized: true, maxVersion: 'TLSv1.2' }, 'EPROTO', /^write EPROTO .*sslv3 alert handshake failure/],
     [{ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, 'EPROTO', /^write EPROTO .*tlsv1 alert protocol version/]
   ]
+  // Bun's TLS server (BoringSSL) takes no OpenSSL security level: its TLS 1.0/1.1 server
+  // cannot be made, the client side is what this test is about.
+  if (impl.runtime === 'bun') cases.pop()
   for (const [opts, code, words] of cases) {
     const srv = tls.createServer({ key: certs.key, cert: certs.cert, ca: certs.ca, ...opts }, (s) => s.on('error', () => {}))
     srv.on('tlsClientError', () => {})

@@ -13,9 +13,17 @@ const mockTimersWork = () => major > 20 || (major === 20 && minor >= 11)
 const noMockTimers = mockTimersWork() ? false : `node:test fake timers with { apis } need Node 20.11+ (this is ${process.version})`
 const root = path.join(__dirname, '..', '..')
 
+// The runtime the suite runs on (scripts/test-runtimes.sh runs it on Bun and Deno): 'bun',
+// 'deno' or 'node', detected as lib/runtime.js does.
+const runtime = typeof process.versions.bun === 'string' ? 'bun' : typeof process.versions.deno === 'string' ? 'deno' : 'node'
+/** A test's `skip`: the reason, when not on Node, that it needs Node. */
+const nodeOnly = (why) => runtime !== 'node' && `needs Node: ${why}`
+
 module.exports = {
   upstream,
   noMockTimers,
+  runtime,
+  nodeOnly,
   name: upstream ? 'mqtt' : 'mqtt-napi',
   mqtt: () => (upstream ? require('mqtt') : require(root)),
   packet: () => (upstream ? require('mqtt-packet') : require(path.join(root, 'packet.js')))

@@ -16,9 +16,12 @@ const path = require('node:path')
  */
 function runScript (source, register) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-napi-script-'))
-  const file = path.join(dir, 'script.js')
+  // .cjs: Deno takes a bare .js outside a package for ESM, with no require().
+  const file = path.join(dir, 'script.cjs')
   fs.writeFileSync(file, source)
-  const child = spawn(process.execPath, ['-r', register, file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // Deno's command line names the preload `--require` (its `-r` is --reload).
+  const args = typeof process.versions.deno === 'string' ? ['run', '-A', '--require', register, file] : ['-r', register, file]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const lines = []
   /** @type {Array<() => void>} */
   let waiters = []

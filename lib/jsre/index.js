@@ -8,6 +8,7 @@
 const net = require('node:net')
 const tls = require('node:tls')
 const native = require('../native')
+const runtime = require('../runtime')
 const { JsreClient } = require('./client')
 const { sockaddr } = require('./socket')
 
@@ -82,6 +83,13 @@ function openAsync (addr, port, secure, callback) {
  * @param {string} addr @param {number} port @param {any} secure @param {number} timeout
  */
 function openSync (addr, port, secure, timeout) {
+  if (runtime.name === 'bun') {
+    // Bun's net.Socket cannot take over a connected descriptor ({ fd }): the connection
+    // would be made and lost.
+    const err = new Error('mqtt.open: the synchronous form (no callback) needs Node or Deno; on Bun pass a callback: mqtt.open(saddr, tlsOpt, (client, remote) => ...)')
+    Object.assign(err, { code: 'ERR_NOT_SUPPORTED' })
+    throw err
+  }
   let fd
   try {
     fd = native.connectBlocking(addr, port, timeout)
