@@ -35,7 +35,7 @@ for rt in "$@"; do
       run() { NO_COLOR=1 "$DENO" test -A --no-check --node-modules-dir=manual "$1"; } ;;
     *) echo "test-runtimes: unknown runtime $rt" >&2; exit 2 ;;
   esac
-  for f in __test__/*.test.js; do
+  for f in __test__/*.test.js __test__/*.test.mjs; do
     log="$(mktemp)"
     if run "$f" >"$log" 2>&1; then
       echo "$rt $f: $(grep -aE '^ *[0-9]+ (pass|skip|fail)$|^ok \|' "$log" | tr -s ' \n' ' ')" >&2
