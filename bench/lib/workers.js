@@ -8,9 +8,12 @@ const path = require('node:path')
 
 const worker = path.join(__dirname, '..', 'worker.js')
 
-/** One measurement: runs the worker with `args` (and node `flags`), returns its JSON line. */
-function runWorker (args, flags = []) {
-  const r = spawnSync(process.execPath, [...flags, worker, JSON.stringify(args)], { encoding: 'utf8', timeout: 180000 })
+/**
+ * One measurement: runs the worker with `args` (and runtime `flags`), returns its JSON line.
+ * `exec`: the runtime's binary (default this Node).
+ */
+function runWorker (args, flags = [], exec = process.execPath) {
+  const r = spawnSync(exec, [...flags, worker, JSON.stringify(args)], { encoding: 'utf8', timeout: 180000 })
   if (r.status !== 0) throw new Error(`worker ${JSON.stringify(args)} failed: ${r.stderr || r.error}`)
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
