@@ -28,6 +28,11 @@ export declare class NativeClient {
    * (`received`), for MQTT.js's `packetsend` and `packetreceive` events.
    */
   observe(sent: boolean, received: boolean): void
+  /**
+   * Turns on or off the driver's lines (connection attempts and their outcome, the
+   * opening gate, reconnects) as LOG events, for `DEBUG=mqttjs:native`.
+   */
+  setLog(on: boolean): void
   /** The key to pass to the per-message functions (`clientSend`, `clientAck`...). */
   handle(): number
   /** Forgets an outgoing flow (MQTT.js `removeOutgoingMessage`). */

@@ -8,6 +8,7 @@
 const { EventEmitter } = require('node:events')
 const native = require('./native')
 const runtime = require('./runtime')
+const debugLog = require('./debug-log')
 const { tlsOptions, wsOptions, socksOptions, transformedWsBuilder, nodeTlsBuilder } = require('./transport-options')
 
 const { fast } = native
@@ -68,9 +69,12 @@ function onNewListener (event) { this._updateObserve(event, 1) }
 function onRemoveListener (event) { this._updateObserve(event, 0) }
 /** The client's own 'close' listener. @this {any} */
 function onClose () {
+  this.log('close :: connected set to `false`')
   this.connected = false
+  this.log('close :: clearing connackTimer')
   clearTimeout(this.connackTimer)
   this._destroyKeepaliveManager()
+  this.log('close :: calling _setupReconnect')
   this._setupReconnect()
 }
 /** What was queued during this turn goes out in one write. @param {any} client */
@@ -88,6 +92,30 @@ function flushWrites (client) {
 const DEFAULT_MAX_PACKET_SIZE = 64 * 1024 * 1024
 
 const NATIVE_CONNECT_TIMEOUT_MARGIN = 1000
+
+/** MQTT.js's first lines of a client. @param {any} client */
+function logOptions (client) {
+  const o = client.options
+  client.log('MqttClient :: version:', VERSION)
+  client.log('MqttClient :: environment', 'node')
+  client.log('MqttClient :: options.protocol', o.protocol)
+  client.log('MqttClient :: options.protocolVersion', o.protocolVersion)
+  client.log('MqttClient :: options.username', o.username)
+  client.log('MqttClient :: options.keepalive', o.keepalive)
+  client.log('MqttClient :: options.reconnectPeriod', o.reconnectPeriod)
+  client.log('MqttClient :: options.rejectUnauthorized', o.rejectUnauthorized)
+  client.log('MqttClient :: options.properties.topicAliasMaximum', o.properties ? o.properties.topicAliasMaximum : undefined)
+  client.log('MqttClient :: clientId', o.clientId)
+  client.log('MqttClient :: setting up stream')
+}
+
+/** MQTT.js's lines of a publish. @param {any} client @param {string} topic @param {any} message @param {number} qos */
+function logPublish (client, topic, message, qos) {
+  client.log('publish :: message `%s` to topic `%s`', message, topic)
+  client.log('publish :: qos', qos)
+  client.log('MqttClient:publish: packet cmd: %s', 'publish')
+}
+
 /** Reason codes of protocol errors MQTT.js 5.16 reports after dropping the connection. */
 const FORCED_CODES = new Set([130, 147, 148, 149])
 
@@ -110,7 +138,10 @@ class MqttClient extends EventEmitter {
     for (const k of Object.keys(DEFAULTS)) {
       if (o[k] === undefined) o[k] = /** @type {any} */ (DEFAULTS)[k]
     }
-    this.log = typeof o.log === 'function' ? o.log : noop
+    // As MQTT.js: the `log` option, else `debug`'s mqttjs:client. `_logs`: lines are made
+    // at all (the per-message ones are skipped when off, nothing formatted).
+    this.log = typeof o.log === 'function' ? o.log : debugLog.client
+    this._logs = this.log !== debugLog.client || debugLog.client.enabled
     o.clientId = typeof o.clientId === 'string' ? o.clientId : defaultId()
     o.customHandleAcks = o.protocolVersion === 5 && o.customHandleAcks
       ? o.customHandleAcks
@@ -185,6 +216,7 @@ class MqttClient extends EventEmitter {
     // As MQTT.js, the client's own 'close' listener comes first: it sets up the reconnect
     // (emitting 'offline') before the application's listeners run.
     this.on('close', onClose)
+    if (this._logs) logOptions(this)
     if (!o.manualConnect) this.connect()
   }
 
@@ -210,7 +242,19 @@ class MqttClient extends EventEmitter {
       sent: this.listenerCount('packetsend') + (event === 'packetsend' ? adding : 0) > 0,
       received: this.listenerCount('packetreceive') + (event === 'packetreceive' ? adding : 0) > 0
     }
-    this._native?.observe(this._observe.sent, this._observe.received)
+    this._observeNative()
+  }
+
+  /** Which packets the native side reports: those listened for, or all while logging. */
+  _observeNative () {
+    const all = !!this._nativeLogs
+    this._native?.observe(this._observe.sent || all, this._observe.received || all)
+  }
+
+  /** A line of the native side (see debug-log.js). @param {string} line */
+  _nativeLog (line) {
+    if (typeof this.options.log === 'function') this.log('native :: %s', line)
+    else debugLog.native('(%s) %s', this.options.clientId, line)
   }
 
   /**
@@ -219,9 +263,11 @@ class MqttClient extends EventEmitter {
    */
   connect () {
     const o = this.options
+    this._logs = this.log !== debugLog.client || debugLog.client.enabled
     this.reconnectSuppressed = false
     this._forcedEnd = false
     this._serverProperties = undefined
+    this.log('connect :: calling method to clear reconnect')
     this._clearReconnect()
     if (this.disconnected && !this.reconnecting) {
       this.incomingStore = o.incomingStore || new Store()
@@ -236,6 +282,7 @@ class MqttClient extends EventEmitter {
       this.streamBuilder = builder && Object.assign(builder, { [BUILT_IN]: true })
     }
     if (typeof this.streamBuilder === 'function') {
+      this.log('connect :: using streamBuilder provided to client to create stream')
       // As MQTT.js: the stream is built now; a builder that throws throws here.
       buildStream(this)
     }
@@ -245,6 +292,8 @@ class MqttClient extends EventEmitter {
     }
     const b = sharedTape
     const connect = this._connectPacket()
+    this.log('connect: sending packet `connect`')
+    if (this._logs) this.log('_writePacket :: packet: %O', connect)
     writePacket(b, connect, { protocolVersion: o.protocolVersion })
     // MQTT 5 enhanced authentication: an AUTH goes right after each CONNECT (a second tape
     // record); the broker's AUTH packets go to handleAuth (handlers/auth.js).
@@ -324,7 +373,11 @@ class MqttClient extends EventEmitter {
     }, tape, data)
     const nat = this._native
     this._h = nat.handle()
-    nat.observe(this._observe.sent, this._observe.received)
+    // The native side's lines (mqttjs:native, or the `log` option); its packets in and out
+    // are logged from the packetsend/packetreceive reports.
+    this._nativeLogs = typeof o.log === 'function' || debugLog.native.enabled
+    if (this._nativeLogs) nat.setLog(true)
+    this._observeNative()
     // The connection is opened on the next tick, as Node's net.connect does: a server that
     // a program starts listening right after connect() is there for the first attempt.
     this._restoreStored(nat, () => process.nextTick(() => {
@@ -432,6 +485,7 @@ class MqttClient extends EventEmitter {
   }
 
   _setupKeepaliveManager () {
+    this.log('_setupKeepaliveManager :: keepalive %d (seconds)', this.keepalive)
     // With nativeKeepalive (an extension) the native session pings and times out alone.
     if (!this.keepaliveManager && this.keepalive && !this.options.nativeKeepalive) {
       this.keepaliveManager = new KeepaliveManager(this, this.options.timerVariant)
@@ -440,6 +494,7 @@ class MqttClient extends EventEmitter {
 
   _destroyKeepaliveManager () {
     if (this.keepaliveManager) {
+      this.log('_destroyKeepaliveManager :: destroying keepalive manager')
       this.keepaliveManager.destroy()
       this.keepaliveManager = null
     }
@@ -453,12 +508,14 @@ class MqttClient extends EventEmitter {
   }
 
   _reschedulePing () {
+    if (this._logs) this.log('_reschedulePing :: rescheduling ping')
     this.keepaliveManager?.reschedule()
   }
 
   /** Sends a PINGREQ (the keepalive timer's second tick). */
   sendPing () {
     if (!this._native) return
+    this.log('_sendPing :: sending pingreq')
     if (this._observe.sent && this.connected) this.emit('packetsend', { cmd: 'pingreq' })
     this._native.ping()
   }
@@ -472,6 +529,7 @@ class MqttClient extends EventEmitter {
   /** No PINGRESP in time (the keepalive timer's third tick): as MQTT.js 5.16, the
    * connection is dropped (reconnecting as after a loss), then the error. */
   onKeepaliveTimeout () {
+    this.log('onKeepaliveTimeout :: calling _cleanUp with force true')
     this._forcedCleanUp()
     this.emit('error', new Error('Keepalive timeout'))
   }
@@ -501,9 +559,11 @@ class MqttClient extends EventEmitter {
     // `connect` listener sends it: empty for the program's listeners. As MQTT.js calls a
     // queued publish's callback once the socket has taken the packet, before the peer can
     // have it, these callbacks come before any I/O is handled.
+    this.log('connect :: sending queued packets')
     this._native?.releaseQueue()
     const queued = this.queue
     this.queue = []
+    if (this._logs && this.options.resubscribe !== false && Object.keys(this._resubscribeTopics).length > 0) this.log('_resubscribe')
     for (const q of queued) process.nextTick(q.cb)
     this.emit('connect', packet)
   }
@@ -512,13 +572,15 @@ class MqttClient extends EventEmitter {
   _acker () {
     const h = this._h
     const flush = () => this._scheduleFlush()
+    /** @param {string} cmd @param {number} id @param {number} [code] */
+    const log = (cmd, id, code) => { if (this._logs) this.log('_writePacket :: packet: %O', code === undefined ? { cmd, messageId: id } : { cmd, messageId: id, reasonCode: code }) }
     return {
       /** @param {number} id @param {number} code */
-      puback (id, code) { if (h) { fast.clientAck(h, id, 1, code); flush() } },
+      puback (id, code) { if (h) { log('puback', id, code); fast.clientAck(h, id, 1, code); flush() } },
       /** @param {number} id @param {number} code */
-      pubrec (id, code) { if (h) { fast.clientAck(h, id, 2, code); flush() } },
+      pubrec (id, code) { if (h) { log('pubrec', id, code); fast.clientAck(h, id, 2, code); flush() } },
       /** @param {number} id */
-      pubcomp (id) { if (h) { fast.clientComplete(h, id); flush() } }
+      pubcomp (id) { if (h) { log('pubcomp', id); fast.clientComplete(h, id); flush() } }
     }
   }
 
@@ -542,6 +604,7 @@ class MqttClient extends EventEmitter {
   /** As MQTT.js's: the connection is dropped (forced clean-up), then the error. */
   _onConnackTimeout () {
     if (this.disconnected) return
+    this.log('!!connectTimeout hit!! Calling _cleanUp with force `true`')
     this._forcedCleanUp()
     this.emit('error', new Error('connack timeout'))
   }
@@ -567,6 +630,7 @@ class MqttClient extends EventEmitter {
   _onError (code, message, reason) {
     if (code === 'ERR_MQTT_REFUSED') return // reported from the CONNACK
     const err = nativeError(code, message, reason)
+    this.log('streamErrorHandler :: error', err.message)
     // Timeouts and the protocol errors MQTT.js 5.16 answers with a code (130, 147, 148, 149)
     // are a forced clean-up first, in MQTT.js: 'offline' comes before the error.
     if (code === 'ERR_CONNACK_TIMEOUT' || code === 'ERR_KEEPALIVE_TIMEOUT' || FORCED_CODES.has(reason || 0)) {
@@ -575,6 +639,7 @@ class MqttClient extends EventEmitter {
     }
     // MQTT.js 5 emits every stream error that has a code, ECONNREFUSED included (a client
     // from connect() has an error listener of its own, so nothing is thrown).
+    this.log('streamErrorHandler :: emitting error')
     this.emit('error', err)
   }
 
@@ -588,9 +653,11 @@ class MqttClient extends EventEmitter {
       stream.destroyed = true
       stream.emit('close')
     }
+    this.log('(%s)stream :: on close', this.options.clientId)
     this._flushVolatile()
     this._aliasRecv = null
     const attempts = this._attempts
+    this.log('stream: emit close to MqttClient')
     this.emit('close')
     if (this._endWaiting) {
       // end() was waiting for in-flight messages, but the connection is gone: finish.
@@ -606,6 +673,7 @@ class MqttClient extends EventEmitter {
 
   /** As MQTT.js, subscribes and unsubscribes waiting for their ack fail when the connection closes. */
   _flushVolatile () {
+    this.log('_flushVolatile :: deleting volatile messages from the queue and setting their callbacks as error function')
     for (const id of Object.keys(this.outgoing)) {
       const entry = this.outgoing[/** @type {any} */ (id)]
       if (!entry.volatile) continue
@@ -619,9 +687,12 @@ class MqttClient extends EventEmitter {
     const o = this.options
     if (!this.disconnecting && !this.reconnectSuppressed && !this.reconnectTimer && o.reconnectPeriod > 0) {
       if (!this.reconnecting) {
+        this.log('_setupReconnect :: emit `offline` state')
         this.emit('offline')
+        this.log('_setupReconnect :: set `reconnecting` to `true`')
         this.reconnecting = true
       }
+      this.log('_setupReconnect :: setting reconnectTimer for %d ms', o.reconnectPeriod)
       const jitter = o.reconnectJitter
       if (typeof jitter === 'number' && jitter > 0 && jitter <= 1) {
         // An extension: each wait drawn from reconnectPeriod x (1 +- jitter), so that
@@ -631,10 +702,13 @@ class MqttClient extends EventEmitter {
       } else {
         this.reconnectTimer = setInterval(() => this._reconnect(), o.reconnectPeriod)
       }
+    } else {
+      this.log('_setupReconnect :: doing nothing...')
     }
   }
 
   _clearReconnect () {
+    this.log('_clearReconnect : clearing reconnect timer')
     if (this.reconnectTimer) {
       clearInterval(this.reconnectTimer)
       this.reconnectTimer = null
@@ -642,9 +716,16 @@ class MqttClient extends EventEmitter {
   }
 
   _reconnect () {
+    this.log('reconnectTimer :: reconnect triggered!')
+    this.log('_reconnect: emitting reconnect to client')
     this.emit('reconnect')
-    if (this.connected) this.end(() => this.connect())
-    else this.connect()
+    if (this.connected) {
+      this.log('client already connected. disconnecting first.')
+      this.end(() => this.connect())
+    } else {
+      this.log('_reconnect: calling connect')
+      this.connect()
+    }
   }
 
   /** The native driver stopped for good (after end()). */
@@ -720,6 +801,7 @@ class MqttClient extends EventEmitter {
     const cb = callback || noop
     if (this._checkDisconnecting(cb)) return this
     const qos = opts?.qos ?? 0
+    if (this._logs) logPublish(this, topic, message, qos)
     const retain = !!opts?.retain
     const dup = !!opts?.dup
     const properties = opts?.properties
@@ -790,6 +872,10 @@ class MqttClient extends EventEmitter {
       })
     }
     if (this._observe.sent) this._reportSent(packet || publishPacket(topic, message, qos, retain, dup, messageId, properties))
+    if (this._logs) {
+      if (!this.connected) this.log('_sendPacket :: client not connected. Storing packet offline.')
+      this.log('_writePacket :: packet: %O', packet || publishPacket(topic, message, qos, retain, dup, id || undefined, properties))
+    }
     return this
   }
 
@@ -837,6 +923,8 @@ class MqttClient extends EventEmitter {
     const subs = []
     /** @param {string} topic @param {any} [subOptions] */
     const parseSub = (topic, subOptions) => {
+      if (subOptions === undefined) this.log('subscribe: array topic %s', topic)
+      else this.log('subscribe: object topic %s, %o', topic, subOptions)
       const so = subOptions === undefined ? o : (typeof subOptions === 'object' ? subOptions : { qos: subOptions })
       if (!Object.hasOwn(this._resubscribeTopics, topic) || this._resubscribeTopics[topic].qos < so.qos || resubscribe) {
         /** @type {any} */
@@ -847,6 +935,7 @@ class MqttClient extends EventEmitter {
           sub.rh = so.rh
           sub.properties = properties
         }
+        this.log('subscribe: pushing topic `%s` and qos `%s` to subs list', sub.topic, sub.qos)
         subs.push(sub)
       }
     }
@@ -890,6 +979,7 @@ class MqttClient extends EventEmitter {
     /** @type {any} */
     const packet = { cmd: 'subscribe', messageId: given, subscriptions }
     if (properties) packet.properties = properties
+    this.log('subscribe :: call _sendPacket')
     let id
     try {
       id = this._send(packet)
@@ -897,6 +987,7 @@ class MqttClient extends EventEmitter {
       return /** @type {Error} */ (e)
     }
     packet.messageId = id
+    if (this._logs) this.log('_writePacket :: packet: %O', packet)
     if (this.options.resubscribe) {
       /** @type {string[]} */
       const topics = []
@@ -955,9 +1046,11 @@ class MqttClient extends EventEmitter {
     const given = this._allocateId()
     if (given === null) { process.nextTick(cb, new Error('message id not available')); return this }
     const packet = { cmd: 'unsubscribe', messageId: given, unsubscriptions, properties: opts?.properties }
+    this.log('unsubscribe: call _sendPacket')
     const id = this._trySend(packet, cb)
     if (id === null) return this
     packet.messageId = id
+    if (this._logs) this.log('_writePacket :: packet: %O', packet)
     for (const t of unsubscriptions) delete this._resubscribeTopics[t]
     this.outgoing[id] = { volatile: true, cmd: 'unsubscribe', cb }
     this._reportSent(packet)
@@ -986,7 +1079,9 @@ class MqttClient extends EventEmitter {
       cb = cb || opts
       opts = null
     }
+    this.log('end :: (%s)', this.options.clientId)
     if (!cb || typeof cb !== 'function') cb = this.noop
+    this.log('end :: cb? %s', cb !== this.noop)
     const done = cb
     if (this.disconnecting) {
       done()
@@ -1003,10 +1098,13 @@ class MqttClient extends EventEmitter {
     }
     const o = this.options
     const closeStores = () => {
+      this.log('end :: closeStores: closing incoming and outgoing stores')
       this.disconnected = true
       this.incomingStore.close((/** @type {any} */ e1) => {
         this.outgoingStore.close((/** @type {any} */ e2) => {
+          this.log('end :: closeStores: emitting end')
           this.emit('end')
+          this.log('end :: closeStores: invoking callback with args')
           done(e1 || e2)
         })
       })
@@ -1015,14 +1113,20 @@ class MqttClient extends EventEmitter {
     }
     const finish = () => {
       this._endWaiting = null
-      this._cleanUp(/** @type {boolean} */ (force), () => process.nextTick(closeStores), opts)
+      this.log('end :: (%s) :: finish :: calling _cleanUp with force %s', this.options.clientId, force)
+      this._cleanUp(/** @type {boolean} */ (force), () => {
+        this.log('end :: finish :: calling process.nextTick on closeStores')
+        process.nextTick(closeStores)
+      }, opts)
     }
     if (!force && this.connected && Object.keys(this.outgoing).length > 0) {
+      this.log('end :: (%s) :: calling finish in 10ms once outgoing is empty', this.options.clientId)
       // As MQTT.js: in-flight messages complete first (then 10 ms for the last acks).
       const onEmpty = () => setTimeout(() => { if (this._endWaiting === finish) finish() }, 10)
       this._endWaiting = finish
       this.once('outgoingEmpty', onEmpty)
     } else {
+      this.log('end :: (%s) :: immediately calling finish', this.options.clientId)
       finish()
     }
     return this
@@ -1034,6 +1138,7 @@ class MqttClient extends EventEmitter {
    * @param {boolean} force @param {() => void} done @param {any} opts
    */
   _cleanUp (force, done, opts) {
+    this.log('_cleanUp :: forced? %s', force)
     this._destroyKeepaliveManager()
     const nat = this._native
     if (!nat) return done()
@@ -1043,6 +1148,8 @@ class MqttClient extends EventEmitter {
     if (force && this.options.reconnectPeriod === 0 && this.options.clean) this._flush()
     if (!force && this.connected) {
       const disconnect = { cmd: 'disconnect', reasonCode: 0, ...(opts || {}) }
+      this.log('_cleanUp :: (%s) :: call _sendPacket with disconnect packet', this.options.clientId)
+      if (this._logs) this.log('_writePacket :: packet: %O', disconnect)
       let sent = false
       try {
         this._send(disconnect)
@@ -1053,6 +1160,7 @@ class MqttClient extends EventEmitter {
     } else {
       nat.end(true)
     }
+    this.log('_cleanUp :: (%s) :: destroying stream', this.options.clientId)
   }
 
   endAsync (force, opts) {
@@ -1126,6 +1234,7 @@ class MqttClient extends EventEmitter {
    * it waits for the end to complete; while connected it ends the connection first.
    */
   reconnect (opts) {
+    this.log('client reconnect')
     const f = () => {
       this.options.incomingStore = opts ? opts.incomingStore : null
       this.options.outgoingStore = opts ? opts.outgoingStore : null

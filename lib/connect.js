@@ -5,12 +5,14 @@
 
 const { MqttClient } = require('./client')
 const { parseOptions } = require('./options')
+const debugLog = require('./debug-log')
 
 /** The error listener of every client connect() makes (one function, not one per client). */
 const ignoreError = () => {}
 
 /** @param {any} [brokerUrl] @param {any} [opts] */
 function connect (brokerUrl, opts) {
+  debugLog.connect('connecting to an MQTT broker...')
   const client = new MqttClient(null, parseOptions(brokerUrl, opts))
   // As MQTT.js: a client made by connect() has an error listener, so a connection error
   // never takes the process down; programs add their own to hear about them.

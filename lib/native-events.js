@@ -11,8 +11,19 @@ const { handlePacket } = require('./handlers')
 
 // The event kinds, defined once, in src/binding/client_tape.rs.
 const {
-  PACKET, ERROR, CLOSE, RECONNECT, FINISHED, SENT, RECEIVED, WRITTEN, OPEN_STREAM, STREAM_WRITE, STREAM_END
+  PACKET, ERROR, CLOSE, RECONNECT, FINISHED, SENT, RECEIVED, WRITTEN, OPEN_STREAM, STREAM_WRITE, STREAM_END, LOG
 } = require('./native').eventKinds()
+
+/** A packet in a log line: its kind, id, topic, QoS and size. @param {any} p */
+function describe (p) {
+  let s = p.cmd
+  if (p.messageId) s += ` id ${p.messageId}`
+  if (p.cmd === 'publish') s += ` topic '${p.topic}' qos ${p.qos}${p.retain ? ' retain' : ''}${p.dup ? ' dup' : ''}, ${p.payload ? p.payload.length : 0} B`
+  const rc = p.reasonCode ?? p.returnCode
+  if (rc) s += ` code ${rc}`
+  if (p.granted) s += ` granted ${p.granted.join(',')}`
+  return s
+}
 
 /**
  * Runs the queued batches (client._batches). If a listener throws, the rest of the batch
@@ -43,8 +54,11 @@ function runBatches (client) {
           case SENT: case RECEIVED: {
             const [packet, next] = readPacket(t, batch.i, bytes)
             batch.i = next
+            if (client._nativeLogs) client._nativeLog(`packet ${kind === SENT ? 'out' : 'in'}: ${describe(packet)}`)
             // The CONNECT was reported by connect() when it was made, as MQTT.js does.
             if (kind === SENT && packet.cmd === 'connect') break
+            // (Reported for the log alone when nobody listens.)
+            if (kind === SENT ? !client._observe.sent : !client._observe.received) break
             client.emit(kind === SENT ? 'packetsend' : 'packetreceive', packet)
             break
           }
@@ -70,6 +84,11 @@ function runBatches (client) {
             break
           }
           case STREAM_END: endStream(client); break
+          case LOG: {
+            client._nativeLog(bytes.toString('utf8', t[batch.i], t[batch.i + 1]))
+            batch.i += 2
+            break
+          }
           case CLOSE: client._onClose(); break
           case RECONNECT: client.emit('reconnect'); break
           case FINISHED: client._onFinished(); break

@@ -12,6 +12,7 @@ const noop = () => {}
 /** @param {any} client the MqttClient @param {any} packet */
 function handleAck (client, packet) {
   const id = packet.messageId
+  if (client._logs) client.log('_handleAck :: packet type %s', packet.cmd)
   if (packet.cmd === 'pubrec' && !(packet.reasonCode >= 0x80)) {
     // PUBREC moves the flow on to PUBREL, which takes the PUBLISH's place in the store.
     client.outgoingStore.put({ cmd: 'pubrel', qos: 2, messageId: id }, noop)

@@ -11,6 +11,7 @@ const { ReasonCodes, ErrorWithReasonCode } = require('../errors')
 /** @param {any} client the MqttClient @param {any} packet */
 function handleConnack (client, packet) {
   const { options } = client
+  client.log('_handleConnack')
   clearTimeout(client.connackTimer)
   client.connackTimer = null
   const rc = options.protocolVersion === 5 ? packet.reasonCode : packet.returnCode

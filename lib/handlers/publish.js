@@ -13,6 +13,10 @@ const noop = () => {}
 /** @param {any} client the MqttClient @param {any} packet */
 function handlePublish (client, packet) {
   const { payload, qos, messageId } = packet
+  if (client._logs) {
+    client.log('handlePublish: packet %o', packet)
+    client.log('handlePublish: qos %d', qos)
+  }
   let topic = packet.topic
   const alias = packet.properties?.topicAlias
   if (alias !== undefined && client.options.protocolVersion === 5) {

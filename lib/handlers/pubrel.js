@@ -8,6 +8,7 @@ const noop = () => {}
 
 /** @param {any} client the MqttClient @param {any} pubrel */
 function handlePubrel (client, pubrel) {
+  if (client._logs) client.log('handling pubrel packet')
   const ack = client._acker()
   client.incomingStore.get(pubrel, (/** @type {any} */ err, /** @type {any} */ pub) => {
     if (err || !pub) {

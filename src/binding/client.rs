@@ -382,6 +382,13 @@ impl NativeClient {
         self.shared.observe(Observe { sent, received });
     }
 
+    /// Turns on or off the driver's lines (connection attempts and their outcome, the
+    /// opening gate, reconnects) as LOG events, for `DEBUG=mqttjs:native`.
+    #[napi(catch_unwind)]
+    pub fn set_log(&self, on: bool) {
+        self.shared.set_log(on);
+    }
+
     /// The key to pass to the per-message functions (`clientSend`, `clientAck`...).
     #[napi(catch_unwind)]
     pub fn handle(&self) -> u32 {

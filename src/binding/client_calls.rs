@@ -16,7 +16,7 @@ use napi_derive::napi;
 
 use super::client_tape::{
     event_packet, packet_id_mut, read_owned, session_error, write_packet, CLOSE, ERROR, FINISHED,
-    OPEN_STREAM, PACKET, RECEIVED, RECONNECT, SENT, STREAM_END, STREAM_WRITE, WRITTEN,
+    LOG, OPEN_STREAM, PACKET, RECEIVED, RECONNECT, SENT, STREAM_END, STREAM_WRITE, WRITTEN,
 };
 use super::error::{invalid_arg, Code, JsError};
 use super::tape::OUT_OF_LINE;
@@ -290,6 +290,7 @@ pub fn client_drain<'env>(
                 payload + p.topic.len() + p.properties.body_len()
             }
             ClientEvent::StreamWrite(b) => b.len(),
+            ClientEvent::Log(l) => l.len(),
             _ => 64,
         })
         .sum();
@@ -334,6 +335,11 @@ pub fn client_drain<'env>(
                 let start = bytes.len() as u32;
                 bytes.extend_from_slice(&b);
                 words.extend_from_slice(&[STREAM_WRITE, start, bytes.len() as u32]);
+            }
+            ClientEvent::Log(l) => {
+                let start = bytes.len() as u32;
+                bytes.extend_from_slice(l.as_bytes());
+                words.extend_from_slice(&[LOG, start, bytes.len() as u32]);
             }
             ClientEvent::OpenStream => words.push(OPEN_STREAM),
             ClientEvent::StreamEnd => words.push(STREAM_END),

@@ -22,6 +22,7 @@ pub(super) const WRITTEN: u32 = 8;
 pub(super) const OPEN_STREAM: u32 = 9;
 pub(super) const STREAM_WRITE: u32 = 10;
 pub(super) const STREAM_END: u32 = 11;
+pub(super) const LOG: u32 = 12;
 
 /// The event kinds by name, for lib/native-events.js: the values are defined here only.
 #[napi(catch_unwind)]
@@ -38,6 +39,7 @@ pub fn event_kinds() -> std::collections::HashMap<String, u32> {
         ("OPEN_STREAM", OPEN_STREAM),
         ("STREAM_WRITE", STREAM_WRITE),
         ("STREAM_END", STREAM_END),
+        ("LOG", LOG),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

@@ -157,10 +157,25 @@ async fn open_tcp(shared: &Shared, host: &str, port: u16) -> Result<Opened, Fail
 /// attempt's permit is kept with the session until its CONNACK or its end.
 async fn connect_tcp(shared: &Shared, host: &str, port: u16) -> Result<TcpStream, Failure> {
     let ticket = match gate::gate(host, port) {
-        Some(g) => Some(g.enter().await),
+        Some(g) => {
+            let limit = g.window().limit;
+            let waiting = Instant::now();
+            let ticket = g.enter().await;
+            let waited = waiting.elapsed();
+            if waited >= Duration::from_millis(1) {
+                shared.log(format_args!(
+                    "waited {} ms at the opening gate of {host}:{port} (window {limit})",
+                    waited.as_millis()
+                ));
+            }
+            Some(ticket)
+        }
         None => None,
     };
     if ticket.is_some() && shared.given_up() {
+        shared.log(format_args!(
+            "the connect timeout ran out at the opening gate: {host}:{port} not opened"
+        ));
         // The application's connect timer ran out while this attempt waited at the gate;
         // its drop is on the way (the application's thread runs timers one by one, while
         // the permit came from another client's drop). Opening now would show the server
@@ -184,6 +199,24 @@ async fn connect_tcp(shared: &Shared, host: &str, port: u16) -> Result<TcpStream
 fn note_addresses(shared: &Shared, tcp: &TcpStream) {
     if let (Ok(local), Ok(peer)) = (tcp.local_addr(), tcp.peer_addr()) {
         shared.lock().addresses = Some((local, peer));
+    }
+}
+
+/// The transport's name in log lines.
+fn transport_name(cfg: &Config) -> &'static str {
+    if cfg.js_stream {
+        return "an application stream";
+    }
+    if cfg.unix_path.is_some() {
+        return "a Unix socket";
+    }
+    match (cfg.ws.is_some(), cfg.tls.is_some(), cfg.socks.is_some()) {
+        (true, true, _) => "WebSocket over TLS",
+        (true, false, _) => "WebSocket",
+        (false, true, true) => "TLS through a SOCKS proxy",
+        (false, true, false) => "TLS",
+        (false, false, true) => "TCP through a SOCKS proxy",
+        (false, false, false) => "TCP",
     }
 }
 
@@ -234,6 +267,11 @@ pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
         };
         let port = &port;
         turn += 1;
+        shared.log(format_args!(
+            "connecting to {host}:{port} over {}, attempt {turn}",
+            transport_name(&cfg)
+        ));
+        let started = Instant::now();
         // Plain TCP opens in the task's own state, smaller than the connection's after it.
         // The other transports' opening (TLS and WebSocket handshakes, SOCKS) takes more, and
         // the task's size is its largest state: it is boxed, on the heap only while opening.
@@ -257,6 +295,12 @@ pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
             Some(Ok(Ok(_))) if shared.ending().0 => None,
             o => o,
         };
+        if let Some(Ok(Ok(_))) = opened {
+            shared.log(format_args!(
+                "connected to {host}:{port} in {:.1} ms",
+                started.elapsed().as_secs_f64() * 1e3
+            ));
+        }
         let failure = match opened {
             // Woken while opening: a dropped connection (the application's connect timeout)
             // is this attempt, not the next one.
@@ -289,6 +333,13 @@ pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
             g.session.handle_connection_lost();
             shared.discard_out(&mut g);
         }
+        match &failure {
+            Some(f) => shared.log(format_args!(
+                "connection to {host}:{port} ended: {}: {}",
+                f.code, f.message
+            )),
+            None => shared.log(format_args!("connection to {host}:{port} closed")),
+        }
         if let Some(failure) = failure {
             if !shared.ending().1 {
                 shared.emit(ClientEvent::Error(failure));
@@ -315,6 +366,7 @@ pub async fn run(shared: Arc<Shared>, cfg: Box<Config>) {
         if shared.ending().0 {
             break;
         }
+        shared.log(format_args!("reconnecting in {} ms", period.as_millis()));
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
             _ = shared.wake.notified() => {}

@@ -96,6 +96,9 @@ pub enum ClientEvent {
     StreamWrite(Bytes),
     /// JS ends its Duplex: the driver is done with it.
     StreamEnd,
+    /// A line about what the driver did (only while the application logs, see
+    /// [`Shared::log`]).
+    Log(String),
 }
 
 /// Which packets to copy into events for the application (MQTT.js `packetsend` and
@@ -158,6 +161,8 @@ pub struct EventQueue {
     pub(super) pending_bytes: usize,
     /// Which packets are copied into events.
     pub(super) observe: Observe,
+    /// The application logs the driver's steps (`DEBUG=mqttjs:native`).
+    pub(super) log: bool,
 }
 
 /// Ending and dropping, as the application asked.
@@ -346,6 +351,22 @@ impl Shared {
     }
 
     /// Sets which packets are reported; see [`Observe`].
+    /// Turns on or off the lines of [`Shared::log`].
+    pub fn set_log(&self, on: bool) {
+        self.lock().events.log = on;
+    }
+
+    /// Tells the application a step of the driver (a connection attempt and its outcome,
+    /// a wait at the opening gate, a reconnect), when it logs them: formatted only then.
+    /// Not called with the lock held.
+    pub fn log(&self, line: std::fmt::Arguments<'_>) {
+        let mut g = self.lock();
+        if g.events.log {
+            g.events.list.push(ClientEvent::Log(line.to_string()));
+            self.announce(&mut g);
+        }
+    }
+
     pub fn observe(&self, observe: Observe) {
         self.lock().events.observe = observe;
     }
