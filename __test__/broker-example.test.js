@@ -127,7 +127,7 @@ test('the README relay example runs as printed, and serves this package\'s clien
   const code = section.slice(section.indexOf('```js\n') + 6, section.indexOf('```\n', section.indexOf('```js\n') + 6))
   assert.match(code, /mqtt\.createServer/)
   // Run it with this checkout as 'mqtt-napi', on a free port, and hand back its server.
-  const body = code.replace("require('mqtt-napi')", 'require(ROOT)').replace("server.listen(1883, '127.0.0.1')", "server.listen(0, '127.0.0.1')") + '\nreturn server'
+  const body = code.replace("require('mqtt')", 'require(ROOT)').replace("server.listen(1883, '127.0.0.1')", "server.listen(0, '127.0.0.1')") + '\nreturn server'
   const server = new Function('require', 'ROOT', body)(require, root) // eslint-disable-line no-new-func
   await once(server, 'listening')
   const url = `mqtt://127.0.0.1:${server.address().port}`

@@ -213,3 +213,37 @@ test('a SUBSCRIBE with 20,000 filters (one record larger than the tape) parses',
   assert.strictEqual(packets[0].subscriptions.length, 20000)
   assert.deepStrictEqual(packets[0].subscriptions[19999], { topic: 'f/19999', qos: 19999 % 3 })
 })
+
+test('README\'s codec example runs as printed: it parses what it generated, and writes CONNECT and DISCONNECT to a socket', async () => {
+  const fs = require('node:fs')
+  const net = require('node:net')
+  const path = require('node:path')
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('## The codec'))
+  const start = section.indexOf('```js\n') + 6
+  const code = section.slice(start, section.indexOf('```\n', start))
+  assert.match(code, /require\('mqtt\/packet'\)/)
+  // A peer that reads what the example writes, with mqtt-packet.
+  const seen = []
+  const server = net.createServer((s) => {
+    const p = mqttPacket.parser()
+    p.on('packet', (packet) => seen.push(packet.cmd))
+    s.on('data', (d) => p.parse(d))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const logged = []
+  const console = { log: (x) => logged.push(x), error: (...a) => logged.push(['error', ...a]) }
+  try {
+    // Only the port and the module the alias install names `mqtt/packet` are substituted.
+    const body = code.replace('.connect(1883,', `.connect(${server.address().port},`)
+    const req = (m) => (m === 'mqtt/packet' ? mp : require(m))
+    new Function('require', 'console', body)(req, console) // eslint-disable-line no-new-func
+    const end = Date.now() + 5000
+    while (seen.length < 2 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.deepStrictEqual(seen, ['connect', 'disconnect'])
+    assert.strictEqual(logged.length, 1, JSON.stringify(logged))
+    assert.deepStrictEqual([logged[0].cmd, logged[0].topic, String(logged[0].payload), logged[0].messageId], ['publish', 'a/b', 'hi', 1])
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
