@@ -58,7 +58,10 @@ impl ConnAck {
             ));
         }
         let code = r.u8("CONNACK code")?;
-        let properties = if version.is_v5() {
+        // At level 5 with nothing after the code: a 3.1.1-only server's answer to a level-5
+        // CONNECT (`20 02 00 01`, unacceptable protocol version), read as its refusal, as
+        // mqtt-packet reads it (programs fall back to 3.1.1 on it).
+        let properties = if version.is_v5() && r.remaining() > 0 {
             Properties::decode(&mut r, Context::ConnAck)?
         } else {
             Properties::new()

@@ -614,3 +614,22 @@ fn a_fixed_size_packet_claiming_another_size_is_refused_from_its_fixed_header() 
     assert!(matches!(d.decode(&mut buf), Ok(Packet::ConnAck(_))));
     assert!(matches!(d.decode(&mut buf), Ok(Packet::PingResp)));
 }
+
+#[test]
+fn a_3_1_1_connack_read_at_mqtt_5_is_its_refusal() {
+    // A broker that speaks only 3.1.1 answers a level-5 CONNECT with `20 02 00 01`
+    // (unacceptable protocol version), without the property length MQTT 5 has: read as
+    // that refusal, as mqtt-packet reads it, so programs can fall back to 3.1.1.
+    let mut buf = BytesMut::from(&[0x20, 2, 0, 1][..]);
+    match Decoder::new(ProtocolVersion::V5).decode(&mut buf) {
+        Ok(Packet::ConnAck(c)) => {
+            assert_eq!(c.code, 1);
+            assert!(!c.session_present);
+            assert!(c.properties.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    // A property length that is there but short is still malformed.
+    let mut buf = BytesMut::from(&[0x20, 3, 0, 0, 5][..]);
+    assert!(Decoder::new(ProtocolVersion::V5).decode(&mut buf).is_err());
+}
