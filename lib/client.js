@@ -142,6 +142,8 @@ class MqttClient extends EventEmitter {
     // at all (the per-message ones are skipped when off, nothing formatted).
     this.log = typeof o.log === 'function' ? o.log : debugLog.client
     this._logs = this.log !== debugLog.client || debugLog.client.enabled
+    /** The native side's lines are wanted (set per native client, see _startNative). */
+    this._nativeLogs = false
     o.clientId = typeof o.clientId === 'string' ? o.clientId : defaultId()
     o.customHandleAcks = o.protocolVersion === 5 && o.customHandleAcks
       ? o.customHandleAcks
