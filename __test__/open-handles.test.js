@@ -80,7 +80,7 @@ for (const threads of [true, false]) {
 }
 
 check('node:test\'s default runner ends at once, with no warning, after the clients end', { timeout: 120_000 }, async () => {
-  const r = await run(['--test', path.join(RUNNERS, 'node-test.spec.js')])
+  const r = await run(['--test', '--test-reporter=tap', path.join(RUNNERS, 'node-test.spec.js')])
   assert.equal(r.code, 0, r.out)
   assert.match(r.out, /# pass 3/, r.out)
   assert.match(r.out, /# fail 0/, r.out)
