@@ -40,3 +40,51 @@ test('an MQTT 5 client refused by a 3.1.1-only broker gets "Unacceptable protoco
     await new Promise((resolve) => server.close(resolve))
   }
 })
+
+// A Store subclass keeping its own storage (a file or database store: put/get/del/createStream
+// overridden, the base class's map never used): MQTT.js reads it at every connect and resends
+// what it holds. This package skipped createStream() when the base map was empty: lost messages.
+test('a Store subclass with its own storage has its stored PUBLISH resent at connect', { timeout: 20_000 }, async () => {
+  const { Readable } = require('node:stream')
+  const { Store } = mqtt()
+  class OwnStore extends Store {
+    constructor () { super(); this.kept = new Map() }
+    put (packet, cb) { this.kept.set(packet.messageId, packet); if (cb) cb(); return this }
+    get (packet, cb) { const p = this.kept.get(packet.messageId); cb(p ? null : new Error('missing packet'), p); return this }
+    del (packet, cb) { const p = this.kept.get(packet.messageId); this.kept.delete(packet.messageId); if (cb) cb(p ? null : new Error('missing packet'), p); return this }
+    createStream () { return Readable.from([...this.kept.values()]) }
+    close (cb) { if (cb) cb() }
+  }
+  const store = new OwnStore()
+  // What an earlier run of the program left behind.
+  store.put({ cmd: 'publish', topic: 'kept/t', payload: Buffer.from('from the store'), qos: 1, messageId: 42, retain: false, dup: false })
+  const published = []
+  const server = net.createServer((s) => {
+    s.on('error', () => {})
+    s.on('data', (d) => {
+      if (d[0] === 0x10) s.write(Buffer.from([0x20, 2, 0, 0]))
+      // A PUBLISH (QoS 1): acknowledge it with its id, after the topic.
+      for (let i = 0; i < d.length; i++) {
+        if ((d[i] & 0xf0) === 0x30 && d.subarray(i).includes(Buffer.from('kept/t'))) {
+          published.push(d.subarray(i).toString('latin1'))
+          s.write(Buffer.from([0x40, 2, 0, 42]))
+          break
+        }
+      }
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  let c
+  try {
+    c = mqtt().connect(`mqtt://127.0.0.1:${server.address().port}`, { reconnectPeriod: 0, outgoingStore: store })
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    const end = Date.now() + 5000
+    while ((published.length === 0 || store.kept.size > 0) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.strictEqual(published.length, 1, 'the stored PUBLISH went out')
+    assert.match(published[0], /from the store/)
+    assert.strictEqual(store.kept.size, 0, 'its PUBACK removed it from the store')
+  } finally {
+    c?.end(true)
+    await new Promise((resolve) => server.close(resolve))
+  }
+})

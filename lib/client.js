@@ -409,7 +409,9 @@ class MqttClient extends EventEmitter {
    */
   _restoreStored (nat, done) {
     const store = this.outgoingStore
-    if (store instanceof Store && store._isEmpty()) return done()
+    // Skipped only for the base class's own storage, empty: a subclass that keeps its packets
+    // elsewhere (a file or database store) is read as MQTT.js reads it, at every connect.
+    if (store instanceof Store && store.createStream === Store.prototype.createStream && store._isEmpty()) return done()
     let finished = false
     const finish = () => { if (!finished) { finished = true; done() } }
     let stream
