@@ -88,3 +88,18 @@ test('a Store subclass with its own storage has its stored PUBLISH resent at con
     await new Promise((resolve) => server.close(resolve))
   }
 })
+
+// queueQoSZero: false, offline: MQTT.js calls back with 'No connection to broker'.
+test('a QoS 0 publish offline with queueQoSZero false fails with MQTT.js\'s "No connection to broker"', { timeout: 10_000 }, async () => {
+  const server = net.createServer((s) => s.destroy())
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const c = mqtt().connect(`mqtt://127.0.0.1:${server.address().port}`, { reconnectPeriod: 0, queueQoSZero: false })
+  try {
+    const err = await withTimeout(new Promise((resolve) => c.publish('t', 'x', { qos: 0 }, resolve)), 5000, 'callback')
+    assert.ok(err instanceof Error, String(err))
+    assert.strictEqual(err.message, 'No connection to broker')
+  } finally {
+    c.end(true)
+    await new Promise((resolve) => server.close(resolve))
+  }
+})

@@ -844,8 +844,12 @@ class MqttClient extends EventEmitter {
         id = this._send(packet, storeFirst)
       }
     } catch (e) {
-      // MQTT.js's numeric reason code for a packet the server would not take.
-      const err = /** @type {any} */ (e).code === 'ERR_MQTT_PACKET_TOO_LARGE' ? new ErrorWithReasonCode(/** @type {any} */ (e).message, 149) : e
+      // MQTT.js's numeric reason code for a packet the server would not take, and its words
+      // for a QoS 0 publish offline with queueQoSZero off.
+      const code = /** @type {any} */ (e).code
+      const err = code === 'ERR_MQTT_PACKET_TOO_LARGE'
+        ? new ErrorWithReasonCode(/** @type {any} */ (e).message, 149)
+        : code === 'ERR_MQTT_CLIENT_DISCONNECTED' && qos === 0 && !this.disconnecting ? Object.assign(new Error('No connection to broker'), { code }) : e
       process.nextTick(cb, err)
       return this
     }
