@@ -103,3 +103,36 @@ test('a QoS 0 publish offline with queueQoSZero false fails with MQTT.js\'s "No 
     await new Promise((resolve) => server.close(resolve))
   }
 })
+
+// A PUBACK or PUBREC with a failure reason (MQTT 5): MQTT.js calls back with the error and
+// the ack itself (this package gave the stored PUBLISH).
+test('a publish refused by its PUBACK or PUBREC (MQTT 5) calls back with the error and that ack', { timeout: 10_000 }, async () => {
+  const mqttPacket = require('mqtt-packet')
+  const server = net.createServer((s) => {
+    s.on('error', () => {})
+    const p = mqttPacket.parser({ protocolVersion: 5 })
+    p.on('packet', (packet) => {
+      if (packet.cmd === 'connect') s.write(mqttPacket.generate({ cmd: 'connack', reasonCode: 0, sessionPresent: false }, { protocolVersion: 5 }))
+      if (packet.cmd === 'publish') {
+        const cmd = packet.qos === 1 ? 'puback' : 'pubrec'
+        s.write(mqttPacket.generate({ cmd, messageId: packet.messageId, reasonCode: 0x87 }, { protocolVersion: 5 }))
+      }
+    })
+    s.on('data', (d) => p.parse(d))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const c = mqtt().connect(`mqtt://127.0.0.1:${server.address().port}`, { protocolVersion: 5, reconnectPeriod: 0 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    for (const [qos, cmd] of [[1, 'puback'], [2, 'pubrec']]) {
+      const [err, packet] = await withTimeout(new Promise((resolve) => c.publish('t', 'x', { qos }, (...a) => resolve(a))), 5000, `QoS ${qos} callback`)
+      assert.strictEqual(err?.code, 0x87, String(err))
+      assert.strictEqual(err.message, 'Publish error: Not authorized')
+      assert.strictEqual(packet?.cmd, cmd, JSON.stringify(packet))
+      assert.strictEqual(packet.reasonCode, 0x87)
+    }
+  } finally {
+    c.end(true)
+    await new Promise((resolve) => server.close(resolve))
+  }
+})

@@ -35,11 +35,11 @@ function handleAck (client, packet) {
     entry.cb(err, packet)
   } else {
     // As MQTT.js: the callback gets the stored PUBLISH; a reason code other than success
-    // (0) or no matching subscribers (16) is an error.
+    // (0) or no matching subscribers (16) is an error, given with the ack that carried it.
     const err = rc && rc !== 16 ? new ErrorWithReasonCode(`Publish error: ${ReasonCodes[rc]}`, rc) : null
     // After PUBREC the store holds the PUBREL, and that is what QoS 2 callbacks get.
     const rel = packet.cmd === 'pubcomp' ? { cmd: 'pubrel', qos: 2, messageId: id } : null
-    client.outgoingStore.del({ messageId: id }, (/** @type {any} */ _e, /** @type {any} */ stored) => entry.cb(err, stored || rel))
+    client.outgoingStore.del({ messageId: id }, (/** @type {any} */ _e, /** @type {any} */ stored) => entry.cb(err, err ? packet : stored || rel))
   }
   if (client.disconnecting && Object.keys(client.outgoing).length === 0) client.emit('outgoingEmpty')
 }
