@@ -136,3 +136,16 @@ test('a publish refused by its PUBACK or PUBREC (MQTT 5) calls back with the err
     await new Promise((resolve) => server.close(resolve))
   }
 })
+
+// A Unix socket path nobody listens on: Node's error, as MQTT.js reports it.
+test('a missing Unix socket fails with "connect ENOENT <path>", syscall connect, the path as address', { timeout: 10_000 }, async () => {
+  const sock = require('node:path').join(require('node:os').tmpdir(), `mqtt-napi-missing-${process.pid}.sock`)
+  const c = mqtt().connect(`mqtt+unix://${sock}`, { reconnectPeriod: 0 })
+  try {
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'error')
+    assert.deepStrictEqual({ message: err.message, code: err.code, syscall: err.syscall, address: err.address, errno: err.errno },
+      { message: `connect ENOENT ${sock}`, code: 'ENOENT', syscall: 'connect', address: sock, errno: -2 })
+  } finally {
+    c.end(true)
+  }
+})

@@ -106,6 +106,13 @@ function nativeError (code, message, reason) {
     Object.assign(err, { errno: -errno, code, syscall: 'connect', address, port })
     return err
   }
+  // A Unix socket that cannot be reached: Node's `connect ENOENT /path`, its path as address.
+  const unix = /^connect [A-Z]+ (\/.*)$/.exec(message)
+  if (errno !== undefined && unix) {
+    err = new Error(`connect ${code} ${unix[1]}`)
+    Object.assign(err, { errno: -errno, code, syscall: 'connect', address: unix[1] })
+    return err
+  }
   if (errno !== undefined && code !== 'ENOTFOUND') {
     // A TLS alert that ended the handshake: Node's `write EPROTO <OpenSSL's words>`.
     const write = message.startsWith(`write ${code} `)
