@@ -149,3 +149,42 @@ test('a missing Unix socket fails with "connect ENOENT <path>", syscall connect,
     c.end(true)
   }
 })
+
+// packetsend for what the client writes by itself, as MQTT.js reports it: its own CONNECT
+// (the password as given), acks with their id only (PUBREL at QoS 2), a DISCONNECT without a
+// reason code of its own. This package gave the parser's fields and qos 1 on PUBREL.
+for (const protocolVersion of [4, 5]) {
+  test(`packetsend shows the client's own packets as MQTT.js makes them (MQTT ${protocolVersion === 5 ? 5 : '3.1.1'})`, { timeout: 20_000 }, async () => {
+    const { startBroker } = require('./helpers/broker')
+    const broker = await startBroker()
+    const sent = []
+    const c = mqtt().connect({ host: '127.0.0.1', port: broker.port, username: 'u', password: 'secret', clientId: `ps-${protocolVersion}`, protocolVersion, manualConnect: true })
+    try {
+      c.on('packetsend', (p) => sent.push(p))
+      c.connect()
+      await withTimeout(once(c, 'connect'), 5000, 'connect')
+      await c.subscribeAsync('ps/#', { qos: 2 })
+      let n = 0
+      const both = new Promise((resolve) => c.on('message', () => { if (++n === 2) resolve() }))
+      await Promise.all([c.publishAsync('ps/1', 'a', { qos: 1 }), c.publishAsync('ps/2', 'b', { qos: 2 }), withTimeout(both, 5000, 'messages')])
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      await c.endAsync()
+      const connect = sent.find((p) => p.cmd === 'connect')
+      assert.strictEqual(connect.password, 'secret')
+      // (In the order of the cmd names: the two flows interleave as the broker answers.)
+      const own = sent.filter((p) => !['connect', 'subscribe', 'publish'].includes(p.cmd)).map((p) => ({ ...p, messageId: p.messageId && 'id' }))
+      own.sort((a, b) => a.cmd.localeCompare(b.cmd))
+      assert.deepStrictEqual(own, [
+        { cmd: 'disconnect', messageId: undefined },
+        { cmd: 'puback', messageId: 'id', reasonCode: 0 },
+        { cmd: 'pubcomp', messageId: 'id' },
+        { cmd: 'pubrec', messageId: 'id' },
+        { cmd: 'pubrel', qos: 2, messageId: 'id' }
+      ])
+      assert.strictEqual(sent[sent.length - 1].cmd, 'disconnect')
+    } finally {
+      c.end(true)
+      await broker.stop()
+    }
+  })
+}

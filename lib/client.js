@@ -319,7 +319,8 @@ class MqttClient extends EventEmitter {
     }
     // As MQTT.js, which writes the CONNECT within connect(): reported now (after the
     // shared tape has been used, as a listener may send on another client).
-    if (this.listenerCount('packetsend') > 0) this.emit('packetsend', connect)
+    // The password as given (MQTT.js reports its own CONNECT object, a string stays one).
+    if (this.listenerCount('packetsend') > 0) this.emit('packetsend', typeof o.password === 'string' ? { ...connect, password: o.password } : connect)
     if (auth) this.emit('packetsend', auth)
     return this
   }
@@ -1155,7 +1156,8 @@ class MqttClient extends EventEmitter {
     // in flight; otherwise it stays in the outgoing store for a later connection.
     if (force && this.options.reconnectPeriod === 0 && this.options.clean) this._flush()
     if (!force && this.connected) {
-      const disconnect = { cmd: 'disconnect', reasonCode: 0, ...(opts || {}) }
+      // As MQTT.js: the options given, no reason code of its own (0 goes on the wire at MQTT 5).
+      const disconnect = { cmd: 'disconnect', ...(opts || {}) }
       this.log('_cleanUp :: (%s) :: call _sendPacket with disconnect packet', this.options.clientId)
       if (this._logs) this.log('_writePacket :: packet: %O', disconnect)
       let sent = false

@@ -26,6 +26,23 @@ function describe (p) {
 }
 
 /**
+ * A packet the native side wrote, as MQTT.js makes the same packet before writing it (its
+ * `packetsend`): acks carry their id and a reason code only where MQTT.js gives one, not the
+ * parser's fields (dup, length, topic, payload...). @param {any} p
+ */
+function asSent (p) {
+  const rc = p.reasonCode
+  switch (p.cmd) {
+    case 'puback': return { cmd: 'puback', messageId: p.messageId, reasonCode: rc ?? 0 }
+    case 'pubrec': return rc ? { cmd: 'pubrec', messageId: p.messageId, reasonCode: rc } : { cmd: 'pubrec', messageId: p.messageId }
+    case 'pubrel': return rc ? { cmd: 'pubrel', qos: 2, messageId: p.messageId, reasonCode: rc } : { cmd: 'pubrel', qos: 2, messageId: p.messageId }
+    case 'pubcomp': return rc ? { cmd: 'pubcomp', messageId: p.messageId, reasonCode: rc } : { cmd: 'pubcomp', messageId: p.messageId }
+    case 'pingreq': return { cmd: 'pingreq' }
+    default: return p
+  }
+}
+
+/**
  * Runs the queued batches (client._batches). If a listener throws, the rest of the batch
  * still runs (on the next tick) before the exception propagates as usual; a handleMessage
  * that has not called back yet (client._awaitingHandle) pauses them.
@@ -59,7 +76,7 @@ function runBatches (client) {
             if (kind === SENT && packet.cmd === 'connect') break
             // (Reported for the log alone when nobody listens.)
             if (kind === SENT ? !client._observe.sent : !client._observe.received) break
-            client.emit(kind === SENT ? 'packetsend' : 'packetreceive', packet)
+            client.emit(kind === SENT ? 'packetsend' : 'packetreceive', kind === SENT ? asSent(packet) : packet)
             break
           }
           case ERROR: {
