@@ -188,3 +188,23 @@ for (const protocolVersion of [4, 5]) {
     }
   })
 }
+
+// client.stream.address(), as on MQTT.js's socket: the local end of the connection.
+test('client.stream.address() gives the local address, family and port, as Node\'s socket does', { timeout: 10_000 }, async () => {
+  const seen = []
+  const server = net.createServer((s) => {
+    seen.push(s.remotePort)
+    s.on('error', () => {})
+    s.once('data', () => s.write(Buffer.from([0x20, 2, 0, 0])))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const c = mqtt().connect(`mqtt://127.0.0.1:${server.address().port}`, { reconnectPeriod: 0 })
+  try {
+    await withTimeout(once(c, 'connect'), 5000, 'connect')
+    assert.deepStrictEqual(c.stream.address(), { address: '127.0.0.1', family: 'IPv4', port: seen[0] })
+    assert.strictEqual(c.stream.remotePort, server.address().port)
+  } finally {
+    c.end(true)
+    await new Promise((resolve) => server.close(resolve))
+  }
+})

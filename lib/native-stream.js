@@ -47,6 +47,13 @@ class NativeStream extends EventEmitter {
     return a === undefined ? undefined : (String(a).includes(':') ? 'IPv6' : 'IPv4')
   }
 
+  /** The local end, as Node's socket.address() gives it ({} once closed). */
+  address () {
+    const address = this.localAddress
+    if (address === undefined) return {}
+    return { address, family: String(address).includes(':') ? 'IPv6' : 'IPv4', port: this.localPort }
+  }
+
   /** Over WebSocket, the connection's URL, as MQTT.js's WebSocket stream has it. */
   get url () { return wsUrl(this._client.options) }
 
