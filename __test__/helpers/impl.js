@@ -14,8 +14,8 @@ const noMockTimers = mockTimersWork() ? false : `node:test fake timers with { ap
 const root = path.join(__dirname, '..', '..')
 
 // The runtime the suite runs on (scripts/test-runtimes.sh runs it on Bun and Deno): 'bun',
-// 'deno' or 'node', detected as lib/runtime.js does.
-const runtime = typeof process.versions.bun === 'string' ? 'bun' : typeof process.versions.deno === 'string' ? 'deno' : 'node'
+// 'deno' or 'node', as the package detects it.
+const runtime = require('../../lib/runtime').name
 /** A test's `skip`: the reason, when not on Node, that it needs Node. */
 const nodeOnly = (why) => runtime !== 'node' && `needs Node: ${why}`
 
